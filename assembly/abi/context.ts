@@ -1,0 +1,166 @@
+// Root and HTTP contexts, the registry that maps Envoy's context ids to them, and the routing of
+// gRPC replies. Envoy delivers every gRPC reply to the root context (research §2.6); the
+// registry maps the token back to the stream that made the call and makes it the effective
+// context, or drops the reply when that stream is already gone.
+import { HeadersStatus, DataStatus, TrailersStatus, WasmResult, BufferType } from "./enums";
+import { HeaderPair } from "./pairs";
+import * as host from "./hostcalls";
+
+export class RootContext {
+  constructor(public readonly contextId: u32) {}
+
+  /** proxy_on_vm_start: return false to fail the plugin start. */
+  onVmStart(vmConfiguration: ArrayBuffer): bool { return true; }
+
+  /** proxy_on_configure: return false to reject the configuration. */
+  onConfigure(pluginConfiguration: ArrayBuffer): bool { return true; }
+
+  onTick(): void {}
+
+  /** Returns the per-request context; the default passes every request through. */
+  createHttpContext(contextId: u32): HttpContext { return new HttpContext(contextId, this); }
+
+  /** proxy_on_done: true lets Envoy delete the root context now. */
+  onDone(): bool { return true; }
+
+  onDelete(): void {}
+}
+
+/**
+ * One HTTP stream. Override the callbacks you need; the defaults continue.
+ * gRPC replies for calls made with `dispatchGrpcCall` arrive in `onGrpcReply`/`onGrpcFailure`
+ * with this context already effective.
+ */
+export class HttpContext {
+  /** Set once a local reply was sent: a second one would hang the stream in Envoy. */
+  localReplySent: bool = false;
+  /** Tokens of calls in flight, cancelled-by-forgetting when the stream is deleted. */
+  readonly pendingTokens: Array<u32> = new Array<u32>();
+
+  constructor(public readonly contextId: u32, public readonly root: RootContext) {}
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): i32 { return HeadersStatus.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): i32 { return DataStatus.Continue; }
+  onRequestTrailers(trailerCount: u32): i32 { return TrailersStatus.Continue; }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): i32 { return HeadersStatus.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): i32 { return DataStatus.Continue; }
+  onResponseTrailers(trailerCount: u32): i32 { return TrailersStatus.Continue; }
+  onLog(): void {}
+  onDone(): void {}
+  onDelete(): void {}
+
+  /** A successful unary reply (gRPC OK); `message` is the bare protobuf response. */
+  onGrpcReply(token: u32, message: ArrayBuffer): void {}
+  /** A failed unary call: non-OK status, timeout (4), unreachable service (14), ... */
+  onGrpcFailure(token: u32, status: u32, message: string): void {}
+
+  /**
+   * Dispatches a unary gRPC call owned by this stream. Returns the host status; on Ok the
+   * reply will reach onGrpcReply/onGrpcFailure.
+   */
+  dispatchGrpcCall(cluster: string, service: string, method: string,
+                   initialMetadata: Array<HeaderPair>, message: ArrayBuffer, timeoutMs: u32): host.GrpcDispatch {
+    const dispatch = host.grpcCall(cluster, service, method, initialMetadata, message, timeoutMs);
+    if (dispatch.status == WasmResult.Ok) {
+      grpcCallOwners.set(dispatch.token, this.contextId);
+      this.pendingTokens.push(dispatch.token);
+    }
+    return dispatch;
+  }
+
+  /** Sends a local reply once; later attempts are ignored and reported as false. */
+  sendLocalReply(status: u32, details: string, body: string, headers: Array<HeaderPair>): bool {
+    if (this.localReplySent) return false;
+    this.localReplySent = true;
+    host.sendLocalResponse(status, details, String.UTF8.encode(body), headers, -1);
+    return true;
+  }
+
+  continueRequest(): void { host.continueStream(0); }
+  continueResponse(): void { host.continueStream(1); }
+
+  forgetToken(token: u32): void {
+    const index = this.pendingTokens.indexOf(token);
+    if (index >= 0) this.pendingTokens.splice(index, 1);
+    grpcCallOwners.delete(token);
+  }
+}
+
+// ---- registry ---------------------------------------------------------------------------
+
+export type RootContextFactory = (contextId: u32) => RootContext;
+
+let rootFactory: RootContextFactory = (id: u32): RootContext => new RootContext(id);
+const roots = new Map<u32, RootContext>();
+const streams = new Map<u32, HttpContext>();
+const grpcCallOwners = new Map<u32, u32>();
+
+/** The entry module calls this once, at top level, to install its root context class. */
+export function setRootContextFactory(factory: RootContextFactory): void {
+  rootFactory = factory;
+}
+
+export function createContext(contextId: u32, parentId: u32): void {
+  if (parentId == 0) {
+    host.refreshLogLevel();
+    roots.set(contextId, rootFactory(contextId));
+    return;
+  }
+  if (!roots.has(parentId)) return;
+  host.refreshLogLevel();
+  streams.set(contextId, roots.get(parentId).createHttpContext(contextId));
+}
+
+export function rootContext(contextId: u32): RootContext | null {
+  return roots.has(contextId) ? roots.get(contextId) : null;
+}
+
+export function httpContext(contextId: u32): HttpContext | null {
+  return streams.has(contextId) ? streams.get(contextId) : null;
+}
+
+export function deleteContext(contextId: u32): void {
+  if (streams.has(contextId)) {
+    const stream = streams.get(contextId);
+    stream.onDelete();
+    // Replies that arrive later find no owner and are dropped.
+    for (let i = 0; i < stream.pendingTokens.length; i++) grpcCallOwners.delete(stream.pendingTokens[i]);
+    streams.delete(contextId);
+    return;
+  }
+  if (roots.has(contextId)) {
+    roots.get(contextId).onDelete();
+    roots.delete(contextId);
+  }
+}
+
+/** The stream that owns a call, made effective; null when it died while the call was in flight. */
+function takeCallOwner(token: u32): HttpContext | null {
+  if (!grpcCallOwners.has(token)) return null;
+  const streamId = grpcCallOwners.get(token);
+  const stream = httpContext(streamId);
+  if (stream === null) { grpcCallOwners.delete(token); return null; }
+  stream.forgetToken(token);
+  if (host.setEffectiveContext(streamId) != WasmResult.Ok) return null;
+  return stream;
+}
+
+export function deliverGrpcReceive(token: u32, messageSize: u32): void {
+  const stream = takeCallOwner(token);
+  if (stream === null) {
+    host.logDebug("grpc reply for token " + token.toString() + " dropped: its stream is gone");
+    return;
+  }
+  const message = host.getBufferBytes(BufferType.GrpcCallMessage, 0, messageSize);
+  stream.onGrpcReply(token, message !== null ? message : new ArrayBuffer(0));
+}
+
+export function deliverGrpcClose(token: u32, statusCode: u32): void {
+  const status = host.getStatus();
+  const stream = takeCallOwner(token);
+  if (stream === null) {
+    host.logDebug("grpc close for token " + token.toString() + " dropped: its stream is gone");
+    return;
+  }
+  stream.onGrpcFailure(token, statusCode, status.message);
+}

@@ -1,0 +1,51 @@
+// Unary gRPC calls to named clusters with real @grpc/grpc-js clients, bytes in and bytes out:
+// the filter sends bare protobuf messages, exactly what Envoy puts in the gRPC frame.
+import * as grpc from "@grpc/grpc-js";
+
+export interface GrpcOutcome { status: number; message: string; response?: Uint8Array }
+
+export class GrpcClusters {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  /** clusters: Envoy cluster name → "host:port" (HTTP/2, plaintext). */
+  constructor(private readonly clusters: Record<string, string>) {}
+
+  has(cluster: string): boolean { return Object.prototype.hasOwnProperty.call(this.clusters, cluster); }
+
+  call(cluster: string, service: string, method: string, metadata: Array<[string, string]>,
+       message: Uint8Array, timeoutMs: number, done: (outcome: GrpcOutcome) => void): { cancel(): void } {
+    const client = this.client(cluster);
+    const md = new grpc.Metadata();
+    for (const [k, v] of metadata) md.add(k, v);
+    const options: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
+    let cancelled = false;
+    const call = client.makeUnaryRequest(
+      `/${service}/${method}`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from(message),
+      md,
+      options,
+      (err, response) => {
+        if (cancelled) return;
+        if (err) done({ status: err.code ?? grpc.status.UNKNOWN, message: err.details ?? err.message });
+        else done({ status: grpc.status.OK, message: "", response: new Uint8Array(response ?? Buffer.alloc(0)) });
+      },
+    );
+    return { cancel: () => { cancelled = true; call.cancel(); } };
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  private client(cluster: string): grpc.Client {
+    let c = this.clients.get(cluster);
+    if (!c) {
+      c = new grpc.Client(this.clusters[cluster], grpc.credentials.createInsecure());
+      this.clients.set(cluster, c);
+    }
+    return c;
+  }
+}
