@@ -136,8 +136,10 @@ export class HttpStream implements StreamSide {
   waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const check = () => { if (predicate()) { clearTimeout(timer); this.waiters.delete(check); resolve(); } };
-      const timer = setTimeout(() => { this.waiters.delete(check); reject(new Error(`stream ${this.id}: condition not reached in ${timeoutMs} ms`)); }, timeoutMs);
+      // Checked after every stream event, and polled for conditions outside the stream.
+      const check = () => { if (predicate()) { clearTimeout(timer); clearInterval(poll); this.waiters.delete(check); resolve(); } };
+      const poll = setInterval(check, 5);
+      const timer = setTimeout(() => { clearInterval(poll); this.waiters.delete(check); reject(new Error(`stream ${this.id}: condition not reached in ${timeoutMs} ms`)); }, timeoutMs);
       this.waiters.add(check);
     });
   }

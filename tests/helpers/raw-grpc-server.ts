@@ -9,7 +9,7 @@ export async function startRawGrpcServer(methods: Record<string, RawHandler>): P
   const server = new grpc.Server();
   const calls: RecordedCall[] = [];
   const identity = (b: Buffer) => b;
-  const definition: grpc.ServiceDefinition = {};
+  const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [path, handler] of Object.entries(methods)) {
     const name = path.split("/").pop()!;
@@ -25,7 +25,7 @@ export async function startRawGrpcServer(methods: Record<string, RawHandler>): P
       else callback({ code: result.code, details: result.details } as grpc.ServiceError);
     };
   }
-  server.addService(definition, implementation);
+  server.addService(definition as grpc.ServiceDefinition, implementation);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
