@@ -4,6 +4,7 @@ import asc from "assemblyscript/asc";
 const common = ["--config", "tests/fixtures/asconfig.json", "--runtime", "incremental", "--exportStart", "_initialize", "-O2"];
 const fixtures = [
   ["probe-filter", ["--use", "abort=assembly/abi/abort/abortHandler"]],
+  ["cel-harness", ["--use", "abort=assembly/abi/abort/abortHandler"]],
   ["imports-env-abort", []],
   ["old-sdk-grpc-call", ["--use", "abort="]],
   ["clear-route-cache", ["--use", "abort="]],

@@ -1,0 +1,80 @@
+// The CEL syntax tree. Each node keeps the offset it starts at, for error messages.
+import { Value } from "./value";
+
+export enum NodeKind {
+  Literal, Ident, Select, Index, Call, List, Map, Not, Negate, And, Or, Conditional, Binary,
+  Has, Exists, All, ExistsOne, MapMacro, Filter,
+}
+
+export class Node {
+  constructor(public kind: NodeKind, public pos: i32) {}
+  /** For identifier/select/index chains with literal keys: the attribute path they name. */
+  path: Array<string> | null = null;
+}
+
+export class LiteralNode extends Node {
+  constructor(pos: i32, public value: Value) { super(NodeKind.Literal, pos); }
+}
+
+export class IdentNode extends Node {
+  constructor(pos: i32, public name: string) { super(NodeKind.Ident, pos); this.path = [name]; }
+}
+
+export class SelectNode extends Node {
+  constructor(pos: i32, public operand: Node, public field: string) {
+    super(NodeKind.Select, pos);
+    const base = operand.path;
+    if (base !== null) { const p = base.slice(0); p.push(field); this.path = p; }
+  }
+}
+
+export class IndexNode extends Node {
+  constructor(pos: i32, public operand: Node, public index: Node) {
+    super(NodeKind.Index, pos);
+    const base = operand.path;
+    if (base !== null && index.kind == NodeKind.Literal) {
+      const key = (<LiteralNode>index).value;
+      if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); this.path = p; }
+    }
+  }
+}
+
+export class CallNode extends Node {
+  constructor(pos: i32, public fn: string, public target: Node | null, public args: Array<Node>) { super(NodeKind.Call, pos); }
+}
+
+export class ListNode extends Node {
+  constructor(pos: i32, public items: Array<Node>) { super(NodeKind.List, pos); }
+}
+
+export class MapNode extends Node {
+  constructor(pos: i32, public keys: Array<Node>, public values: Array<Node>) { super(NodeKind.Map, pos); }
+}
+
+export class UnaryNode extends Node {
+  constructor(kind: NodeKind, pos: i32, public operand: Node) { super(kind, pos); }
+}
+
+export class LogicalNode extends Node {
+  constructor(kind: NodeKind, pos: i32, public left: Node, public right: Node) { super(kind, pos); }
+}
+
+export class ConditionalNode extends Node {
+  constructor(pos: i32, public cond: Node, public then: Node, public otherwise: Node) { super(NodeKind.Conditional, pos); }
+}
+
+/** Arithmetic and relational operators: "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "in". */
+export class BinaryNode extends Node {
+  constructor(pos: i32, public op: string, public left: Node, public right: Node) { super(NodeKind.Binary, pos); }
+}
+
+/** has(a.b): the operand is a Select whose field presence is tested. */
+export class HasNode extends Node {
+  constructor(pos: i32, public select: SelectNode) { super(NodeKind.Has, pos); }
+}
+
+/** exists / all / exists_one / map / filter over a list (elements) or a map (keys). */
+export class MacroNode extends Node {
+  constructor(kind: NodeKind, pos: i32, public range: Node, public variable: string,
+              public body: Node, public filter: Node | null) { super(kind, pos); }
+}

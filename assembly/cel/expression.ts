@@ -1,0 +1,94 @@
+// A compiled CEL expression: parsed once at configure time, evaluated per request. The static
+// facts the filter plans with (attribute paths, body pointers) are computed at compile time.
+import { Node, NodeKind, SelectNode, IndexNode, CallNode, ListNode, MapNode, UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode, LiteralNode } from "./ast";
+import { parseCel } from "./parser";
+import { Evaluator } from "./eval";
+import { Resolver } from "./resolver";
+import { Value, Kind } from "./value";
+
+export class Expression {
+  /** Attribute paths named by the expression (roots not bound by a macro). */
+  readonly attributes: Array<Array<string>> = [];
+  /** JSON pointers passed to responseBodyJSON / requestBodyJSON. */
+  readonly responseBodyPointers: Array<string> = [];
+  readonly requestBodyPointers: Array<string> = [];
+
+  constructor(public readonly source: string, public readonly root: Node) {
+    collect(root, this, []);
+  }
+
+  eval(resolver: Resolver): Value {
+    return new Evaluator(resolver).eval(this.root);
+  }
+
+  /** True when any attribute path starts with `root` (e.g. "auth"). */
+  usesRoot(root: string): bool {
+    for (let i = 0; i < this.attributes.length; i++) if (this.attributes[i][0] == root) return true;
+    return false;
+  }
+
+  get usesResponseBody(): bool { return this.responseBodyPointers.length > 0; }
+}
+
+export class CompileResult {
+  constructor(public expression: Expression | null, public error: string) {}
+  get ok(): bool { return this.expression !== null; }
+}
+
+export function compileCel(source: string): CompileResult {
+  const parsed = parseCel(source);
+  if (!parsed.ok) return new CompileResult(null, parsed.describe());
+  return new CompileResult(new Expression(source, <Node>parsed.node), "");
+}
+
+function collect(node: Node, into: Expression, bound: Array<string>): void {
+  const path = node.path;
+  if (path !== null && (node.kind == NodeKind.Ident || node.kind == NodeKind.Select || node.kind == NodeKind.Index)) {
+    if (!bound.includes(path[0])) {
+      // Record only the longest literal chain: a parent whose child extends it is skipped by the caller.
+      into.attributes.push(path);
+      if (node.kind == NodeKind.Index) collect((<IndexNode>node).index, into, bound);
+      return;
+    }
+  }
+  switch (node.kind) {
+    case NodeKind.Select: collect((<SelectNode>node).operand, into, bound); break;
+    case NodeKind.Index: collect((<IndexNode>node).operand, into, bound); collect((<IndexNode>node).index, into, bound); break;
+    case NodeKind.Call: {
+      const c = <CallNode>node;
+      if ((c.fn == "responseBodyJSON" || c.fn == "requestBodyJSON") && c.target === null && c.args.length == 1 && c.args[0].kind == NodeKind.Literal) {
+        const p = (<LiteralNode>c.args[0]).value;
+        if (p.kind == Kind.String) (c.fn == "responseBodyJSON" ? into.responseBodyPointers : into.requestBodyPointers).push(p.s);
+      }
+      const t = c.target;
+      if (t !== null) collect(t, into, bound);
+      for (let i = 0; i < c.args.length; i++) collect(c.args[i], into, bound);
+      break;
+    }
+    case NodeKind.List: { const items = (<ListNode>node).items; for (let i = 0; i < items.length; i++) collect(items[i], into, bound); break; }
+    case NodeKind.Map: {
+      const m = <MapNode>node;
+      for (let i = 0; i < m.keys.length; i++) { collect(m.keys[i], into, bound); collect(m.values[i], into, bound); }
+      break;
+    }
+    case NodeKind.Not: case NodeKind.Negate: collect((<UnaryNode>node).operand, into, bound); break;
+    case NodeKind.And: case NodeKind.Or: collect((<LogicalNode>node).left, into, bound); collect((<LogicalNode>node).right, into, bound); break;
+    case NodeKind.Conditional: {
+      const c = <ConditionalNode>node;
+      collect(c.cond, into, bound); collect(c.then, into, bound); collect(c.otherwise, into, bound);
+      break;
+    }
+    case NodeKind.Binary: collect((<BinaryNode>node).left, into, bound); collect((<BinaryNode>node).right, into, bound); break;
+    case NodeKind.Has: collect((<HasNode>node).select, into, bound); break;
+    case NodeKind.Literal: case NodeKind.Ident: break;
+    default: {
+      const m = <MacroNode>node;
+      collect(m.range, into, bound);
+      const inner = bound.slice(0);
+      inner.push(m.variable);
+      collect(m.body, into, inner);
+      const f = m.filter;
+      if (f !== null) collect(f, into, inner);
+    }
+  }
+}

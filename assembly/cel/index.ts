@@ -1,0 +1,6 @@
+// The CEL subset the filter evaluates (design §3.2).
+export { Value, Kind, CelMap, valuesEqual } from "./value";
+export { Resolver, Scope } from "./resolver";
+export { Expression, CompileResult, compileCel } from "./expression";
+export { toStringValue } from "./functions";
+export { formatDouble } from "./strings";

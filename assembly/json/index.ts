@@ -1,0 +1,2 @@
+export { JsonKind, JsonMember, JsonValue, jsonPointer } from "./value";
+export { parseJson, JsonParseResult } from "./parse";
