@@ -13,9 +13,14 @@ function len(bytes: ArrayBuffer): usize { return <usize>bytes.byteLength; }
 
 let cachedLogLevel: u32 = LogLevel.Trace;
 let logLevelKnown = false;
+let levelOverride: i32 = -1;
+
+/** A plugin-chosen minimum level (e.g. Kuadrant's observability.defaultLevel); -1 follows Envoy. */
+export function setLogLevelOverride(level: i32): void { levelOverride = level; }
 
 /** Envoy's current wasm log level; read once per VM callback chain and cached. */
 export function logLevel(): u32 {
+  if (levelOverride >= 0) return <u32>levelOverride;
   if (!logLevelKnown) {
     resetSlots();
     if (imp.proxy_get_log_level(outPtr()) == WasmResult.Ok) cachedLogLevel = u32Slot();

@@ -1,0 +1,92 @@
+// Reads what expressions need from a body without holding up the stream: JSON bodies are
+// buffered up to a cap and parsed at the end; SSE streams are parsed event by event, keeping
+// only the last value each pointer resolved to and the running token usage.
+import { parseJson, JsonValue, jsonPointer } from "../json";
+import { Value } from "../cel";
+import { SseParser } from "./sse";
+import { TokenUsage } from "./usage";
+import { jsonToValue } from "./property-values";
+
+export const MAX_JSON_BODY: i32 = 1 << 20;
+
+export enum BodyMode { Ignore, Json, Sse }
+
+export class BodyCapture {
+  readonly usage: TokenUsage = new TokenUsage();
+  private chunks: Array<ArrayBuffer> = [];
+  private size: i32 = 0;
+  private sse: SseParser | null = null;
+  private values: Map<string, Value> = new Map();
+  overflowed: bool = false;
+  finished: bool = false;
+
+  constructor(public mode: BodyMode, public pointers: Array<string>) {
+    if (mode == BodyMode.Sse) this.sse = new SseParser();
+  }
+
+  /** text/event-stream → SSE; any JSON media type → JSON; anything else is not read. */
+  static modeFor(contentType: string | null): BodyMode {
+    if (contentType === null) return BodyMode.Ignore;
+    const media = contentType.split(";")[0].trim().toLowerCase();
+    if (media == "text/event-stream") return BodyMode.Sse;
+    if (media == "application/json" || media.endsWith("+json")) return BodyMode.Json;
+    return BodyMode.Ignore;
+  }
+
+  push(chunk: ArrayBuffer): void {
+    if (this.finished || chunk.byteLength == 0) return;
+    if (this.mode == BodyMode.Json) {
+      if (this.size + chunk.byteLength > MAX_JSON_BODY) { this.overflowed = true; this.chunks.length = 0; this.mode = BodyMode.Ignore; return; }
+      this.chunks.push(chunk);
+      this.size += chunk.byteLength;
+    } else if (this.mode == BodyMode.Sse) {
+      const parser = this.sse!;
+      parser.push(chunk);
+      this.drainEvents(parser);
+    }
+  }
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.mode == BodyMode.Json) {
+      const all = new Uint8Array(this.size);
+      let offset = 0;
+      for (let i = 0; i < this.chunks.length; i++) { all.set(Uint8Array.wrap(this.chunks[i]), offset); offset += this.chunks[i].byteLength; }
+      this.chunks.length = 0;
+      const parsed = parseJson(String.UTF8.decode(all.buffer));
+      if (parsed.ok) this.observe(<JsonValue>parsed.value);
+    } else if (this.mode == BodyMode.Sse) {
+      const parser = this.sse!;
+      parser.finish();
+      this.drainEvents(parser);
+    }
+  }
+
+  /** The value at `pointer`: as written in the body (last SSE event that had it), else normalized usage. */
+  valueAt(pointer: string): Value | null {
+    if (this.values.has(pointer)) return this.values.get(pointer);
+    const normalized = this.usage.byPointer(pointer);
+    if (normalized >= 0) return Value.int(normalized);
+    if (pointer == "/model" && this.usage.model.length > 0) return Value.string(this.usage.model);
+    return null;
+  }
+
+  private drainEvents(parser: SseParser): void {
+    for (let i = 0; i < parser.events.length; i++) {
+      const data = parser.events[i].data;
+      if (data == "[DONE]") continue;
+      const parsed = parseJson(data);
+      if (parsed.ok) this.observe(<JsonValue>parsed.value);
+    }
+    parser.events.length = 0;
+  }
+
+  private observe(doc: JsonValue): void {
+    this.usage.observe(doc);
+    for (let i = 0; i < this.pointers.length; i++) {
+      const v = jsonPointer(doc, this.pointers[i]);
+      if (v !== null && !v.isNull) this.values.set(this.pointers[i], jsonToValue(v));
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// envoy.service.ratelimit.v3 RateLimitRequest / RateLimitResponse, the messages Limitador's
+// ShouldRateLimit, CheckRateLimit and Report take and return (research/limitador.md §1).
+import { ProtoWriter, ProtoReader, WIRE_VARINT, WIRE_LEN } from "./wire";
+import { HeaderPair } from "../abi/pairs";
+
+export class DescriptorEntry {
+  constructor(public key: string, public value: string) {}
+}
+
+/** RateLimitRequest{domain = 1, descriptors = 2 (entries = 1: key = 1, value = 2), hits_addend = 3}. */
+export function encodeRateLimitRequest(domain: string, descriptors: Array<Array<DescriptorEntry>>, hitsAddend: u32): ArrayBuffer {
+  const w = new ProtoWriter();
+  w.stringField(1, domain);
+  for (let d = 0; d < descriptors.length; d++) {
+    const descriptor = new ProtoWriter();
+    const entries = descriptors[d];
+    for (let e = 0; e < entries.length; e++) {
+      const entry = new ProtoWriter();
+      entry.stringField(1, entries[e].key);
+      entry.stringField(2, entries[e].value);
+      descriptor.messageField(1, entry);
+    }
+    w.messageField(2, descriptor);
+  }
+  w.uint32Field(3, hitsAddend);
+  return w.finish();
+}
+
+export namespace RateLimitCode {
+  export const Unknown: u32 = 0;
+  export const Ok: u32 = 1;
+  export const OverLimit: u32 = 2;
+}
+
+export class RateLimitResponse {
+  overallCode: u32 = RateLimitCode.Unknown;
+  responseHeadersToAdd: Array<HeaderPair> = [];
+  requestHeadersToAdd: Array<HeaderPair> = [];
+}
+
+/** Decodes the fields we act on; null when the bytes are not a valid message. */
+export function decodeRateLimitResponse(data: ArrayBuffer): RateLimitResponse | null {
+  const r = new ProtoReader(data);
+  const out = new RateLimitResponse();
+  while (!r.done) {
+    const field = r.tag();
+    if (r.failed) break;
+    if (field == 1 && r.wire == WIRE_VARINT) out.overallCode = <u32>r.varint();
+    else if ((field == 3 || field == 4) && r.wire == WIRE_LEN) {
+      const header = decodeHeaderValue(r.bytes());
+      if (header === null) return null;
+      (field == 3 ? out.responseHeadersToAdd : out.requestHeadersToAdd).push(header);
+    } else r.skip();
+  }
+  return r.failed ? null : out;
+}
+
+/** envoy.config.core.v3.HeaderValue{key = 1, value = 2, raw_value = 3}. */
+function decodeHeaderValue(data: ArrayBuffer): HeaderPair | null {
+  const r = new ProtoReader(data);
+  let key = "", value = "";
+  while (!r.done) {
+    const field = r.tag();
+    if (r.failed) break;
+    if (field == 1 && r.wire == WIRE_LEN) key = r.string();
+    else if ((field == 2 || field == 3) && r.wire == WIRE_LEN) value = r.string();
+    else r.skip();
+  }
+  return r.failed ? null : new HeaderPair(key, value);
+}
