@@ -92,7 +92,8 @@ export class EnvoyHost {
       this.opts.clockNs ?? (() => BigInt(Date.now()) * 1_000_000n), this.opts.onLogOrder ?? "envoy");
     this.streams.add(stream);
     stream.completion.then(() => this.streams.delete(stream));
-    if (!usable && this.configured) stream.startBypassed();
+    // A failed VM or a refused configuration: FAIL_CLOSED answers 503, FAIL_OPEN skips the filter.
+    if (!usable) stream.startBypassed();
     return stream;
   }
 
