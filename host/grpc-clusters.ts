@@ -16,7 +16,13 @@ export class GrpcClusters {
        message: Uint8Array, timeoutMs: number, done: (outcome: GrpcOutcome) => void): { cancel(): void } {
     const client = this.client(cluster);
     const md = new grpc.Metadata();
-    for (const [k, v] of metadata) md.add(k, v);
+    try {
+      for (const [k, v] of metadata) md.add(k, v);
+    } catch (err) {
+      // Envoy fails such a call; it is never the guest's crash. Reported asynchronously, as Envoy does.
+      setImmediate(() => done({ status: grpc.status.INTERNAL, message: `invalid initial metadata: ${(err as Error).message}` }));
+      return { cancel: () => {} };
+    }
     const options: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
     let cancelled = false;
     const call = client.makeUnaryRequest(

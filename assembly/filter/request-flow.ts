@@ -47,7 +47,8 @@ export class RequestFlow extends HttpContext {
     const pairs = getHeaderMapPairs(MapType.RequestHeaders);
     this.attrs.captureRequestHeaders(pairs);
     this.requestHeaders = pairs;
-    this.requestId = headerValue(pairs, "x-request-id");
+    const id = headerValue(pairs, "x-request-id");
+    this.requestId = isHeaderValue(id) ? id : "";
     let authority = headerValue(pairs, ":authority");
     if (authority.length == 0) authority = headerValue(pairs, "host");
     const candidates = this.plugin.hosts.candidates(authority);
@@ -299,6 +300,16 @@ export class RequestFlow extends HttpContext {
     const capture = this.capture;
     this.plugin.metrics.record(this.stats, this.attrs, this.status, capture !== null ? capture.usage : null);
   }
+}
+
+/** Visible ASCII, space and tab only: what may travel on as gRPC metadata. */
+function isHeaderValue(s: string): bool {
+  if (s.length > 256) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c != 9) || c > 0x7e) return false;
+  }
+  return true;
 }
 
 function headerValue(pairs: Array<HeaderPair>, name: string): string {
