@@ -16,8 +16,11 @@ export interface Address { address: string; port: number }
 export interface UpstreamResponse {
   status: number;
   headers?: HeaderList;
-  /** Chunks are delivered one body callback each. */
-  body?: string | Uint8Array | Array<string | Uint8Array>;
+  /**
+   * Chunks are delivered one body callback each. An async iterable streams: each chunk as it
+   * arrives (end_of_stream=false), then an empty end_of_stream, as Envoy does for chunked bodies.
+   */
+  body?: string | Uint8Array | Array<string | Uint8Array> | AsyncIterable<Uint8Array>;
   trailers?: HeaderList;
 }
 
@@ -179,13 +182,30 @@ export class HttpStream implements StreamSide {
     this.run(() => this.deliverTrailers("response", trailers));
   }
 
-  /** Delivers a whole upstream response through the response path. */
-  respond(response: UpstreamResponse): void {
-    const chunks = response.body === undefined ? [] : Array.isArray(response.body) ? response.body : [response.body];
+  /** Delivers an upstream response through the response path (streamed when the body is async). */
+  respond(response: UpstreamResponse): void | Promise<void> {
+    const body = response.body;
+    if (body !== undefined && typeof body === "object" && Symbol.asyncIterator in body) return this.respondStreaming(response, body as AsyncIterable<Uint8Array>);
+    const chunks = body === undefined ? [] : Array.isArray(body) ? body : [body as string | Uint8Array];
     const hasTrailers = !!response.trailers;
     this.sendResponseHeaders([[":status", String(response.status)], ...(response.headers ?? [])], chunks.length === 0 && !hasTrailers);
     chunks.forEach((c, i) => this.sendResponseBody(c, i === chunks.length - 1 && !hasTrailers));
     if (response.trailers) this.sendResponseTrailers(response.trailers);
+  }
+
+  private async respondStreaming(response: UpstreamResponse, body: AsyncIterable<Uint8Array>): Promise<void> {
+    this.sendResponseHeaders([[":status", String(response.status)], ...(response.headers ?? [])], false);
+    try {
+      for await (const chunk of body) {
+        if (this.finished || this.localReply) return;
+        if (chunk.length > 0) this.sendResponseBody(chunk, false);
+      }
+    } catch {
+      this.reset(); // upstream reset mid-body
+      return;
+    }
+    if (response.trailers) this.sendResponseTrailers(response.trailers);
+    else this.sendResponseBody(Buffer.alloc(0), true);
   }
 
   /** The client went away (or a reset from elsewhere): the filter still gets on_log/on_done/on_delete. */

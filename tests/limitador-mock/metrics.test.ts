@@ -13,7 +13,7 @@ const LIMITS = `
   variables: ["descriptors[0]['auth.identity.userid']"]
 `;
 const NS = "llm/facebook-opt-125m-simulated-kserve-route";
-const req = (user: string, model = "facebook-opt-125m-simulated") => [
+const req = (user: string, model = "facebook-opt-125m-simulated"): Array<Record<string, string>> => [
   { "limit.free__340814a7": "1", "auth.identity.userid": user },
   { user, tier: "free", model },
 ];
