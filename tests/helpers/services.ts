@@ -6,9 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unusedAddress } from "./raw-grpc-server.js";
 
+/** A skip reason when `binary` is absent; in CI (REQUIRE_SERVICES=1) its absence is an error instead. */
 export function missing(binary: string, pkg: string): string | false {
   const found = spawnSync("sh", ["-c", `command -v ${binary}`]).status === 0;
-  return found ? false : `${binary} is not installed (apt-get install -y ${pkg}); CI installs it`;
+  if (found) return false;
+  if (process.env.REQUIRE_SERVICES) throw new Error(`${binary} is required here (REQUIRE_SERVICES is set): apt-get install -y ${pkg}`);
+  return `${binary} is not installed (apt-get install -y ${pkg}); CI installs it`;
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 20000): Promise<void> {
