@@ -1,7 +1,7 @@
 // A proxy-wasm host that behaves like Envoy for one plugin: loads and links the module, starts
 // the root context with the plugin configuration, opens streams, applies the failure policy
 // when the VM traps, and exposes logs and stats. Test-facing API; the gateway builds on it.
-import { GrpcClusters } from "./grpc-clusters.js";
+import { GrpcClusters, type InProcessCluster } from "./grpc-clusters.js";
 import { LogLevelNames } from "./envoy-abi.js";
 import { HttpStream, type FailurePolicy, type StreamOptions } from "./stream.js";
 import { StatsStore, type StatsTag } from "./stats.js";
@@ -14,8 +14,8 @@ export interface HostOptions {
   pluginName?: string;
   rootId?: string;
   vmId?: string;
-  /** Envoy cluster name → "host:port" of an HTTP/2 gRPC server. */
-  clusters?: Record<string, string>;
+  /** Envoy cluster name → "host:port" of an HTTP/2 gRPC server (or an in-process handler, for benchmarks). */
+  clusters?: Record<string, string | InProcessCluster>;
   failurePolicy?: FailurePolicy;
   /** trace 0 … critical 5; Envoy's wasm log level. */
   logLevel?: number;

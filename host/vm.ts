@@ -87,6 +87,10 @@ export class PluginVm {
   readonly streams = new Map<number, StreamSide>();
   readonly metrics: MetricRegistry;
   tickPeriodMs = 0;
+  /** Time spent inside guest callbacks (host calls they make included), for benchmarks. */
+  guestNs = 0n;
+  /** Time spent in host functions called by the guest, and how many calls, by name (benchmarks). */
+  readonly hostCalls = new Map<string, { count: number; ns: bigint }>();
 
   private instance!: WebAssembly.Instance;
   private exportsTable!: Record<string, any>;
@@ -163,6 +167,7 @@ export class PluginVm {
     const f = this.exportsTable[fn];
     if (typeof f !== "function") return undefined;
     const prev = { phase: this.phase, current: this.currentContext, effective: this.effectiveContext };
+    const started = process.hrtime.bigint();
     this.phase = "callback";
     this.currentContext = contextId;
     this.effectiveContext = null;
@@ -177,6 +182,7 @@ export class PluginVm {
       this.phase = prev.phase;
       this.currentContext = prev.current;
       this.effectiveContext = prev.effective;
+      if (prev.phase !== "callback") this.guestNs += process.hrtime.bigint() - started;
     }
   }
 
@@ -309,7 +315,15 @@ export class PluginVm {
       if ((this.phase === "init" && !ALLOWED_DURING_INIT.has(name)) || (this.phase === "malloc" && !ALLOWED_DURING_MALLOC.has(name))) {
         throw new Error(`restricted_callback: ${name} is not allowed during ${this.phase === "init" ? "VM start-up" : "malloc"}`);
       }
-      return impl(...args);
+      const started = process.hrtime.bigint();
+      try {
+        return impl(...args);
+      } finally {
+        const entry = this.hostCalls.get(name) ?? { count: 0, ns: 0n };
+        entry.count++;
+        entry.ns += process.hrtime.bigint() - started;
+        this.hostCalls.set(name, entry);
+      }
     };
   }
 

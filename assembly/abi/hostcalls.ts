@@ -40,6 +40,9 @@ export function log(level: u32, message: string): void {
 
 export function logTrace(message: string): void { log(LogLevel.Trace, message); }
 export function logDebug(message: string): void { log(LogLevel.Debug, message); }
+
+/** Guards hot-path debug messages so their text is only built when it will be logged. */
+export function debugEnabled(): bool { return logLevel() <= LogLevel.Debug; }
 export function logInfo(message: string): void { log(LogLevel.Info, message); }
 export function logWarn(message: string): void { log(LogLevel.Warn, message); }
 export function logError(message: string): void { log(LogLevel.Error, message); }
@@ -106,8 +109,19 @@ export class PropertyResult {
   get found(): bool { return this.status == WasmResult.Ok; }
 }
 
+// Encoded paths are reused: the same few attribute paths are read on every request.
+const encodedPaths = new Map<string, ArrayBuffer>();
+
+function encodedPath(path: Array<string>): ArrayBuffer {
+  const key = path.join("\0");
+  if (encodedPaths.has(key)) return encodedPaths.get(key);
+  const bytes = encodePropertyPath(path);
+  if (encodedPaths.size < 1024) encodedPaths.set(key, bytes);
+  return bytes;
+}
+
 export function getProperty(path: Array<string>): PropertyResult {
-  const pathBytes = encodePropertyPath(path);
+  const pathBytes = encodedPath(path);
   resetSlots();
   const status = imp.proxy_get_property(ptr(pathBytes), len(pathBytes), outPtr(), outSize());
   if (status != WasmResult.Ok) return new PropertyResult(status, new ArrayBuffer(0));

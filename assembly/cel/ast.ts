@@ -10,7 +10,11 @@ export class Node {
   constructor(public kind: NodeKind, public pos: i32) {}
   /** For identifier/select/index chains with literal keys: the attribute path they name. */
   path: Array<string> | null = null;
+  /** The path joined with NUL, computed once: the resolver's cache key. */
+  pathKey: string = "";
 }
+
+function keyOf(path: Array<string>): string { return path.join("\0"); }
 
 export class LiteralNode extends Node {
   constructor(pos: i32, public value: Value) { super(NodeKind.Literal, pos); }
@@ -24,7 +28,7 @@ export class SelectNode extends Node {
   constructor(pos: i32, public operand: Node, public field: string) {
     super(NodeKind.Select, pos);
     const base = operand.path;
-    if (base !== null) { const p = base.slice(0); p.push(field); this.path = p; }
+    if (base !== null) { const p = base.slice(0); p.push(field); this.path = p; this.pathKey = keyOf(p); }
   }
 }
 
@@ -34,7 +38,7 @@ export class IndexNode extends Node {
     const base = operand.path;
     if (base !== null && index.kind == NodeKind.Literal) {
       const key = (<LiteralNode>index).value;
-      if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); this.path = p; }
+      if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); this.path = p; this.pathKey = keyOf(p); }
     }
   }
 }

@@ -17,6 +17,13 @@ export class Evaluator {
   iterations: i32 = 0;
   constructor(public resolver: Resolver) {}
 
+  reset(resolver: Resolver): void {
+    this.resolver = resolver;
+    this.iterations = 0;
+    this.scope.names.length = 0;
+    this.scope.values.length = 0;
+  }
+
   eval(node: Node): Value {
     switch (node.kind) {
       case NodeKind.Literal: return (<LiteralNode>node).value;
@@ -72,19 +79,20 @@ export class Evaluator {
     const bound = this.scope.lookup(node.name);
     if (bound !== null) return bound;
     if (!this.resolver.isRoot(node.name)) return Value.error("undeclared reference to '" + node.name + "'");
-    const v = this.resolver.resolve([node.name]);
+    const v = this.resolver.resolve(node.path!, node.pathKey);
     return v !== null ? v : Value.error("no such attribute '" + node.name + "'");
   }
 
-  private attribute(path: Array<string>): Value {
+  private attribute(node: Node): Value {
+    const path = node.path!;
     if (!this.resolver.isRoot(path[0])) return Value.error("undeclared reference to '" + path[0] + "'");
-    const v = this.resolver.resolve(path);
+    const v = this.resolver.resolve(path, node.pathKey);
     return v !== null ? v : Value.error("no such key: " + path.join("."));
   }
 
   private select(node: SelectNode): Value {
     const path = node.path;
-    if (path !== null && !this.boundRoot(path)) return this.attribute(path);
+    if (path !== null && !this.boundRoot(path)) return this.attribute(node);
     const operand = this.eval(node.operand);
     if (operand.isError) return operand;
     return selectField(operand, node.field);
@@ -92,7 +100,7 @@ export class Evaluator {
 
   private index(node: IndexNode): Value {
     const path = node.path;
-    if (path !== null && !this.boundRoot(path)) return this.attribute(path);
+    if (path !== null && !this.boundRoot(path)) return this.attribute(node);
     const operand = this.eval(node.operand);
     if (operand.isError) return operand;
     const key = this.eval(node.index);
@@ -105,7 +113,7 @@ export class Evaluator {
     const path = select.path;
     if (path !== null && !this.boundRoot(path)) {
       if (!this.resolver.isRoot(path[0])) return Value.error("undeclared reference to '" + path[0] + "'");
-      return Value.bool(this.resolver.resolve(path) !== null);
+      return Value.bool(this.resolver.resolve(path, select.pathKey) !== null);
     }
     const operand = this.eval(select.operand);
     if (operand.isError) return operand;

@@ -18,7 +18,11 @@ export class Expression {
   }
 
   eval(resolver: Resolver): Value {
-    return new Evaluator(resolver).eval(this.root);
+    // One evaluator serves every expression: the VM runs one callback at a time and evaluation
+    // never re-enters itself, so per-evaluation allocations are avoided on the request path.
+    const evaluator = sharedEvaluator;
+    evaluator.reset(resolver);
+    return evaluator.eval(this.root);
   }
 
   /** True when any attribute path starts with `root` (e.g. "auth"). */
@@ -29,6 +33,8 @@ export class Expression {
 
   get usesResponseBody(): bool { return this.responseBodyPointers.length > 0; }
 }
+
+const sharedEvaluator = new Evaluator(new Resolver());
 
 export class CompileResult {
   constructor(public expression: Expression | null, public error: string) {}

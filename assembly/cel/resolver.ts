@@ -3,8 +3,8 @@
 import { Value } from "./value";
 
 export class Resolver {
-  /** The value at `path`, or null when it does not exist. */
-  resolve(path: Array<string>): Value | null { return null; }
+  /** The value at `path` (`key` is the path joined with NUL), or null when it does not exist. */
+  resolve(path: Array<string>, key: string): Value | null { return null; }
   /** Whether `name` is an attribute root at all (else: "undeclared reference"). */
   isRoot(name: string): bool { return false; }
   /** requestBodyJSON / responseBodyJSON: the value at a JSON pointer, or null. */

@@ -2,7 +2,7 @@
 // Request attributes are warmed in on_request_headers (Envoy drops them once the request
 // continues); auth.* comes from our auth action, else ext_authz metadata, else filter state.
 import { Resolver, Value, CelMap } from "../cel";
-import { getProperty, logDebug } from "../abi/hostcalls";
+import { getProperty, logDebug, debugEnabled } from "../abi/hostcalls";
 import { HeaderPair } from "../abi/pairs";
 import { WasmResult } from "../abi/enums";
 import { attributeType, decodeTyped, inferValue, jsonOrString } from "./property-values";
@@ -23,7 +23,7 @@ export class StreamAttributes extends Resolver {
   isRoot(name: string): bool { return ROOTS.includes(name); }
 
   /** Reads and caches `path` now (request attributes must be read before the request continues). */
-  warm(path: Array<string>): void { this.resolve(path); }
+  warm(path: Array<string>): void { this.resolve(path, path.join("\0")); }
 
   captureRequestHeaders(pairs: Array<HeaderPair>): void { this.requestHeaders = headerMap(pairs); }
   captureResponseHeaders(pairs: Array<HeaderPair>): void {
@@ -33,8 +33,7 @@ export class StreamAttributes extends Resolver {
     for (let i = 0; i < keys.length; i++) if (keys[i].startsWith("response\0")) this.cache.delete(keys[i]);
   }
 
-  resolve(path: Array<string>): Value | null {
-    const key = path.join("\0");
+  resolve(path: Array<string>, key: string): Value | null {
     if (this.cache.has(key)) return this.cache.get(key);
     const value = this.fetch(path);
     if (value === null || !value.isError) this.cache.set(key, value);

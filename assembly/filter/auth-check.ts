@@ -14,7 +14,7 @@ export const CHECK_REQUEST_ATTRIBUTES: Array<Array<string>> = [
 ];
 
 function text(attrs: Resolver, path: Array<string>): string {
-  const v = attrs.resolve(path);
+  const v = attrs.resolve(path, path.join("\0"));
   if (v === null || v.isError) return "";
   const s = toStringValue(v);
   return s.isError ? "" : s.s;
@@ -36,7 +36,7 @@ export function buildCheckRequest(action: Action, requestData: Array<RequestDatu
   const f = new CheckRequestFields();
   f.source = peerAddress(attrs, "source");
   f.destination = peerAddress(attrs, "destination");
-  const time = attrs.resolve(["request", "time"]);
+  const time = attrs.resolve(["request", "time"], "request\0time");
   if (time !== null && time.kind == Kind.Timestamp) f.timeNs = time.i;
   f.id = text(attrs, ["request", "id"]);
   f.method = text(attrs, ["request", "method"]);
@@ -52,7 +52,7 @@ export function buildCheckRequest(action: Action, requestData: Array<RequestDatu
   f.host = text(attrs, ["request", "host"]);
   f.scheme = text(attrs, ["request", "scheme"]);
   f.query = text(attrs, ["request", "query"]);
-  const size = attrs.resolve(["request", "size"]);
+  const size = attrs.resolve(["request", "size"], "request\0size");
   if (size !== null && size.kind == Kind.Int) f.size = size.i;
   f.protocol = text(attrs, ["request", "protocol"]);
   f.contextExtensions.push(new HeaderPair("host", action.scope));

@@ -5,7 +5,7 @@
 import { Value, Kind, Resolver, Expression, toStringValue } from "../cel";
 import { Action, RequestDatum, KEY_DOMAIN, KEY_HITS_ADDEND } from "./config";
 import { DescriptorEntry } from "../proto/ratelimit";
-import { logDebug } from "../abi/hostcalls";
+import { logDebug, debugEnabled } from "../abi/hostcalls";
 
 export class BuiltRequest {
   domain: string = "";
@@ -103,7 +103,7 @@ export function labelDescriptor(labels: Array<RequestDatum>, attrs: Resolver, wi
     let text: string | null = null;
     if (!v.isError && v.kind != Kind.Null) text = descriptorValue(v);
     if (text === null) {
-      logDebug("label '" + label.entryKey + "' left out: " + (v.isError ? v.s : "value is " + v.typeName()));
+      if (debugEnabled()) logDebug("label '" + label.entryKey + "' left out: " + (v.isError ? v.s : "value is " + v.typeName()));
       continue;
     }
     entries.push(new DescriptorEntry(label.entryKey, text));

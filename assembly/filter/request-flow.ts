@@ -4,7 +4,7 @@
 import { HttpContext, RootContext } from "../abi/context";
 import { HeaderPair } from "../abi/pairs";
 import { MapType, BufferType, HeadersStatus, DataStatus, TrailersStatus, WasmResult } from "../abi/enums";
-import { getHeaderMapPairs, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setProperty, currentTimeNanoseconds, logDebug, logWarn, logInfo } from "../abi/hostcalls";
+import { getHeaderMapPairs, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setProperty, currentTimeNanoseconds, logDebug, debugEnabled, logWarn, logInfo } from "../abi/hostcalls";
 import { Action, ActionSet, ServiceType } from "./config";
 import { StreamAttributes } from "./attributes";
 import { allHold, buildRateLimitRequest } from "./descriptors";
@@ -53,7 +53,7 @@ export class RequestFlow extends HttpContext {
     if (authority.length == 0) authority = headerValue(pairs, "host");
     const candidates = this.plugin.hosts.candidates(authority);
     if (candidates.length == 0) {
-      logDebug("no action set for host '" + authority + "'");
+      if (debugEnabled()) logDebug("no action set for host '" + authority + "'");
       return HeadersStatus.Continue;
     }
     // Request attributes vanish once the request continues: read all the config needs now.
@@ -71,7 +71,7 @@ export class RequestFlow extends HttpContext {
       if (holds[0]) { this.actionSet = candidates[i]; break; }
     }
     if (this.actionSet === null) return HeadersStatus.Continue;
-    logDebug("request " + this.requestId + " matched action set '" + this.actionSet!.name + "'");
+    if (debugEnabled()) logDebug("request " + this.requestId + " matched action set '" + this.actionSet!.name + "'");
     if (this.runActions()) return HeadersStatus.Continue;
     this.paused = !this.localReplySent;
     return HeadersStatus.StopIteration;
@@ -162,7 +162,7 @@ export class RequestFlow extends HttpContext {
     if (built.failure.length > 0) { this.fail(action, built.failure); return false; }
     if (built.skip.length > 0) { logDebug("action " + action.index.toString() + " skipped: " + built.skip); return false; }
     if (action.service.type == ServiceType.RateLimitReport && built.hitsAddend == 0) {
-      logDebug("report skipped: 0 hits (Limitador would count it as 1)");
+      if (debugEnabled()) logDebug("report skipped: 0 hits (Limitador would count it as 1)");
       return false;
     }
     return this.send(action, encodeRateLimitRequest(built.domain, built.descriptors, built.hitsAddend));

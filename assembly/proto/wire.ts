@@ -7,11 +7,28 @@ export const WIRE_LEN: u32 = 2;
 export const WIRE_I32: u32 = 5;
 
 export class ProtoWriter {
-  private bytes: Array<u8> = [];
+  // A growable raw buffer: bytes are stored directly, nested messages copied once with memory.copy.
+  private buf: ArrayBuffer = new ArrayBuffer(64);
+  private len: i32 = 0;
+
+  private reserve(extra: i32): usize {
+    const need = this.len + extra;
+    if (need > this.buf.byteLength) {
+      let cap = this.buf.byteLength << 1;
+      while (cap < need) cap <<= 1;
+      const next = new ArrayBuffer(cap);
+      memory.copy(changetype<usize>(next), changetype<usize>(this.buf), <usize>this.len);
+      this.buf = next;
+    }
+    return changetype<usize>(this.buf) + <usize>this.len;
+  }
 
   varint(v: u64): void {
-    while (v >= 0x80) { this.bytes.push(<u8>((v & 0x7f) | 0x80)); v >>= 7; }
-    this.bytes.push(<u8>v);
+    let p = this.reserve(10);
+    const start = p;
+    while (v >= 0x80) { store<u8>(p++, <u8>((v & 0x7f) | 0x80)); v >>= 7; }
+    store<u8>(p++, <u8>v);
+    this.len += <i32>(p - start);
   }
 
   tag(field: u32, wire: u32): void { this.varint((<u64>field << 3) | wire); }
@@ -27,24 +44,37 @@ export class ProtoWriter {
   bytesField(field: u32, data: ArrayBuffer): void {
     this.tag(field, WIRE_LEN);
     this.varint(<u64>data.byteLength);
-    const view = Uint8Array.wrap(data);
-    for (let i = 0; i < view.length; i++) this.bytes.push(view[i]);
+    const at = this.reserve(data.byteLength);
+    memory.copy(at, changetype<usize>(data), <usize>data.byteLength);
+    this.len += data.byteLength;
   }
 
   stringField(field: u32, s: string): void {
     if (s.length == 0) return;
-    this.bytesField(field, String.UTF8.encode(s));
+    this.stringFieldAlways(field, s);
   }
 
   /** Writes a string even when empty (for repeated/map entries where presence matters). */
-  stringFieldAlways(field: u32, s: string): void { this.bytesField(field, String.UTF8.encode(s)); }
+  stringFieldAlways(field: u32, s: string): void {
+    const size = String.UTF8.byteLength(s);
+    this.tag(field, WIRE_LEN);
+    this.varint(<u64>size);
+    const at = this.reserve(size);
+    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, at);
+    this.len += size;
+  }
 
-  messageField(field: u32, message: ProtoWriter): void { this.bytesField(field, message.finish()); }
+  messageField(field: u32, message: ProtoWriter): void {
+    this.tag(field, WIRE_LEN);
+    this.varint(<u64>message.len);
+    const at = this.reserve(message.len);
+    memory.copy(at, changetype<usize>(message.buf), <usize>message.len);
+    this.len += message.len;
+  }
 
   finish(): ArrayBuffer {
-    const out = new ArrayBuffer(this.bytes.length);
-    const view = Uint8Array.wrap(out);
-    for (let i = 0; i < this.bytes.length; i++) view[i] = this.bytes[i];
+    const out = new ArrayBuffer(this.len);
+    memory.copy(changetype<usize>(out), changetype<usize>(this.buf), <usize>this.len);
     return out;
   }
 }
