@@ -32,6 +32,7 @@ export class Expression {
   }
 
   get usesResponseBody(): bool { return this.responseBodyPointers.length > 0; }
+  get usesRequestBody(): bool { return this.requestBodyPointers.length > 0; }
 }
 
 const sharedEvaluator = new Evaluator(new Resolver());

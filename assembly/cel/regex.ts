@@ -4,6 +4,8 @@
 // * + ? {n} {n,} {n,m} (lazy forms accepted; only match/no-match matters). Unsupported syntax is
 // an invalid pattern, never a wrong answer.
 
+import { codePoints } from "./strings";
+
 const OP_CHAR: i32 = 0;   // match one code point in a class
 const OP_SPLIT: i32 = 1;  // fork to x and y
 const OP_JMP: i32 = 2;
@@ -244,7 +246,7 @@ const cache = new Map<string, Program>();
 
 function compilePattern(pattern: string): Program {
   if (cache.has(pattern)) return cache.get(pattern);
-  const cps = toCodePoints(pattern);
+  const cps = codePoints(pattern);
   const parser = new RegexParser(cps);
   const tree = parser.alternation(0);
   let program: Program;
@@ -260,21 +262,11 @@ function compilePattern(pattern: string): Program {
   return program;
 }
 
-function toCodePoints(s: string): Array<i32> {
-  const out = new Array<i32>();
-  for (let i = 0; i < s.length; i++) {
-    const c = s.codePointAt(i);
-    out.push(c);
-    if (c > 0xFFFF) i++;
-  }
-  return out;
-}
-
 /** 1 if `pattern` matches anywhere in `text` (RE2 partial match), 0 if not, -1 if the pattern is invalid. */
 export function regexMatches(pattern: string, text: string): i32 {
   const program = compilePattern(pattern);
   if (!program.valid) return -1;
-  const input = toCodePoints(text);
+  const input = codePoints(text);
   const insts = program.insts;
   let current = new Array<i32>();
   let next = new Array<i32>();

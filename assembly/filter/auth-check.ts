@@ -62,15 +62,15 @@ export function buildCheckRequest(action: Action, requestData: Array<RequestDatu
 
 /**
  * requestData travels as filter_metadata: domain "" → "io.kuadrant", else "io.kuadrant.<domain>";
- * bindings that need auth.* go as {"cel_expr": ...} for Authorino to evaluate; responseBodyJSON
- * bindings are left out; the rest are evaluated now.
+ * bindings that need auth.* go as {"cel_expr": ...} for Authorino to evaluate; bindings that read a
+ * body (responseBodyJSON, requestBodyJSON) are left out; the rest are evaluated now.
  */
 function addRequestData(f: CheckRequestFields, requestData: Array<RequestDatum>, attrs: Resolver): void {
   const namespaces = new Array<string>();
   const builders = new Array<StructBuilder>();
   for (let i = 0; i < requestData.length; i++) {
     const d = requestData[i];
-    if (d.expression.usesResponseBody) continue;
+    if (d.expression.usesResponseBody || d.expression.usesRequestBody) continue; // auth runs before bodies are read
     const ns = d.domain.length == 0 ? "io.kuadrant" : "io.kuadrant." + d.domain;
     let index = namespaces.indexOf(ns);
     if (index < 0) { namespaces.push(ns); builders.push(new StructBuilder()); index = namespaces.length - 1; }

@@ -43,18 +43,21 @@ export class ConditionalData {
 }
 
 export class Action {
+  /** Set at planning time: the request body must be read before this action runs. */
+  needsRequestBody: bool = false;
+
   constructor(public index: i32, public service: ServiceConfig, public scope: string,
               public predicates: Array<Expression>, public conditionalData: Array<ConditionalData>) {}
 
-  /** True when something in this action reads the response body (a Report's token count). */
-  usesResponseBody(): bool {
-    for (let i = 0; i < this.predicates.length; i++) if (this.predicates[i].usesResponseBody) return true;
+  /** True when something in this action reads the request body (requestBodyJSON). */
+  usesRequestBody(): bool {
+    for (let i = 0; i < this.predicates.length; i++) if (this.predicates[i].usesRequestBody) return true;
     for (let b = 0; b < this.conditionalData.length; b++) {
       const block = this.conditionalData[b];
-      for (let i = 0; i < block.predicates.length; i++) if (block.predicates[i].usesResponseBody) return true;
+      for (let i = 0; i < block.predicates.length; i++) if (block.predicates[i].usesRequestBody) return true;
       for (let i = 0; i < block.data.length; i++) {
         const e = block.data[i].expression;
-        if (e !== null && e.usesResponseBody) return true;
+        if (e !== null && e.usesRequestBody) return true;
       }
     }
     return false;

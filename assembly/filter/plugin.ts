@@ -19,6 +19,8 @@ export class Plugin extends RootContext {
   metrics: FilterMetrics = new FilterMetrics([], new MetricsOptions());
   requestAttributePaths: Array<Array<string>> = [];
   responseBodyPointers: Array<string> = [];
+  /** JSON pointers read from the request body; empty when no expression uses requestBodyJSON. */
+  requestBodyPointers: Array<string> = [];
   private metricsOptions: MetricsOptions = new MetricsOptions();
 
   /** VM configuration: our own options (the plugin configuration stays pure Kuadrant). */
@@ -74,6 +76,7 @@ export class Plugin extends RootContext {
     for (let i = 0; i < this.config.requestData.length; i++) expressions.push(this.config.requestData[i].expression);
     const seen = new Set<string>();
     const pointers = new Set<string>();
+    const requestPointers = new Set<string>();
     for (let e = 0; e < expressions.length; e++) {
       const expr = expressions[e];
       for (let a = 0; a < expr.attributes.length; a++) {
@@ -82,8 +85,21 @@ export class Plugin extends RootContext {
         if (WARM_ROOTS.includes(path[0]) && !seen.has(key)) { seen.add(key); this.requestAttributePaths.push(path); }
       }
       for (let p = 0; p < expr.responseBodyPointers.length; p++) pointers.add(expr.responseBodyPointers[p]);
+      for (let p = 0; p < expr.requestBodyPointers.length; p++) requestPointers.add(expr.requestBodyPointers[p]);
     }
     this.responseBodyPointers = pointers.values();
+    this.requestBodyPointers = requestPointers.values();
+    // An action waits for the request body when it, or a label sent with it, reads that body.
+    let labelsUseBody = false;
+    for (let i = 0; i < this.config.requestData.length; i++) if (this.config.requestData[i].expression.usesRequestBody) labelsUseBody = true;
+    for (let s = 0; s < sets.length; s++) {
+      for (let a = 0; a < sets[s].actions.length; a++) {
+        const action = sets[s].actions[a];
+        // Auth never waits: labels that read a body are left out of its metadata.
+        const sendsLabels = action.service.type == ServiceType.RateLimit || action.service.type == ServiceType.RateLimitCheck;
+        action.needsRequestBody = action.usesRequestBody() || (labelsUseBody && sendsLabels);
+      }
+    }
     if (this.usesAuth()) {
       for (let i = 0; i < CHECK_REQUEST_ATTRIBUTES.length; i++) {
         const key = CHECK_REQUEST_ATTRIBUTES[i].join("\0");

@@ -34,6 +34,11 @@ export class RequestFlow extends HttpContext {
   private requestId: string = "";
   private requestHeaders: Array<HeaderPair> = [];
   private responseDone: bool = false;
+  /** requestBodyJSON support: the captured request body, and whether an action waits for it. */
+  private requestBody: BodyCapture | null = null;
+  private requestBodyComplete: bool = true;
+  private requestBodySeen: u32 = 0;
+  private waitingForBody: bool = false;
   private status: u32 = 0;
   private readonly stats: RequestStats = new RequestStats();
 
@@ -72,9 +77,39 @@ export class RequestFlow extends HttpContext {
     }
     if (this.actionSet === null) return HeadersStatus.Continue;
     if (debugEnabled()) logDebug("request " + this.requestId + " matched action set '" + this.actionSet!.name + "'");
+    if (this.plugin.requestBodyPointers.length > 0) {
+      const mode = endOfStream ? BodyMode.Ignore : BodyCapture.modeFor(headerValue(pairs, "content-type"));
+      const body = new BodyCapture(mode, this.plugin.requestBodyPointers);
+      this.requestBody = body;
+      this.attrs.requestBody = body;
+      this.requestBodyComplete = endOfStream || mode == BodyMode.Ignore;
+      if (this.requestBodyComplete) body.finish();
+    }
     if (this.runActions()) return HeadersStatus.Continue;
+    // Waiting for the body: let it come (StopAll would hold it back from us too).
+    if (this.waitingForBody) return HeadersStatus.Continue;
     this.paused = !this.localReplySent;
     return HeadersStatus.StopIteration;
+  }
+
+  /** Reads the request body for requestBodyJSON; holds it while the actions that need it run. */
+  onRequestBody(bodySize: u32, endOfStream: bool): i32 {
+    const body = this.requestBody;
+    if (body === null || this.requestBodyComplete) return DataStatus.Continue;
+    // With StopIterationAndBuffer the buffer keeps growing: read only what is new.
+    if (bodySize > this.requestBodySeen) {
+      const chunk = getBufferBytes(BufferType.RequestBody, this.requestBodySeen, bodySize - this.requestBodySeen);
+      if (chunk !== null) body.push(chunk);
+      this.requestBodySeen = bodySize;
+    }
+    if (!endOfStream) return this.waitingForBody ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
+    body.finish();
+    this.requestBodyComplete = true;
+    if (!this.waitingForBody) return DataStatus.Continue;
+    this.waitingForBody = false;
+    if (this.runActions()) return DataStatus.Continue;
+    this.paused = !this.localReplySent;
+    return DataStatus.StopIterationAndBuffer;
   }
 
   /**
@@ -85,7 +120,9 @@ export class RequestFlow extends HttpContext {
     const actions = this.actionSet!.actions;
     const holds: Array<bool> = [false];
     while (this.cursor < actions.length) {
-      const action = actions[this.cursor++];
+      const action = actions[this.cursor];
+      if (action.needsRequestBody && !this.requestBodyComplete) { this.waitingForBody = true; return false; }
+      this.cursor++;
       const type = action.service.type;
       if (type == ServiceType.RateLimitReport) { this.reports.push(action); continue; }
       if (type == ServiceType.Tracing) continue;
@@ -225,9 +262,9 @@ export class RequestFlow extends HttpContext {
     if (this.fail(action, reason)) this.resume();
   }
 
-  /** Runs the remaining actions after a reply; continues the request when all are done. */
+  /** Runs the remaining actions after a reply; continues the request when all are done (or to get the body). */
   private resume(): void {
-    if (!this.runActions()) return;
+    if (!this.runActions() && !this.waitingForBody) return;
     if (this.paused) { this.paused = false; this.continueRequest(); }
   }
 
