@@ -112,8 +112,7 @@ export class PropertyResult {
 // Encoded paths are reused: the same few attribute paths are read on every request.
 const encodedPaths = new Map<string, ArrayBuffer>();
 
-function encodedPath(path: Array<string>): ArrayBuffer {
-  const key = path.join("\0");
+function encodedPath(path: Array<string>, key: string): ArrayBuffer {
   if (encodedPaths.has(key)) return encodedPaths.get(key);
   const bytes = encodePropertyPath(path);
   if (encodedPaths.size < 1024) encodedPaths.set(key, bytes);
@@ -121,7 +120,12 @@ function encodedPath(path: Array<string>): ArrayBuffer {
 }
 
 export function getProperty(path: Array<string>): PropertyResult {
-  const pathBytes = encodedPath(path);
+  return getPropertyKeyed(path, path.join("\0"));
+}
+
+/** getProperty with the path's NUL-joined key precomputed (it is also the encoded-path cache key). */
+export function getPropertyKeyed(path: Array<string>, key: string): PropertyResult {
+  const pathBytes = encodedPath(path, key);
   resetSlots();
   const status = imp.proxy_get_property(ptr(pathBytes), len(pathBytes), outPtr(), outSize());
   if (status != WasmResult.Ok) return new PropertyResult(status, new ArrayBuffer(0));

@@ -2,7 +2,7 @@
 // Request attributes are warmed in on_request_headers (Envoy drops them once the request
 // continues); auth.* comes from our auth action, else ext_authz metadata, else filter state.
 import { Resolver, Value, CelMap } from "../cel";
-import { getProperty, logDebug, debugEnabled } from "../abi/hostcalls";
+import { getProperty, getPropertyKeyed, logDebug, debugEnabled } from "../abi/hostcalls";
 import { HeaderPair } from "../abi/pairs";
 import { WasmResult } from "../abi/enums";
 import { attributeType, decodeTyped, inferValue, jsonOrString } from "./property-values";
@@ -23,7 +23,7 @@ export class StreamAttributes extends Resolver {
   isRoot(name: string): bool { return ROOTS.includes(name); }
 
   /** Reads and caches `path` now (request attributes must be read before the request continues). */
-  warm(path: Array<string>): void { this.resolve(path, path.join("\0")); }
+  warm(path: Array<string>, key: string): void { this.resolve(path, key); }
 
   captureRequestHeaders(pairs: Array<HeaderPair>): void { this.requestHeaders = headerMap(pairs); }
   captureResponseHeaders(pairs: Array<HeaderPair>): void {
@@ -35,7 +35,7 @@ export class StreamAttributes extends Resolver {
 
   resolve(path: Array<string>, key: string): Value | null {
     if (this.cache.has(key)) return this.cache.get(key);
-    const value = this.fetch(path);
+    const value = this.fetch(path, key);
     if (value === null || !value.isError) this.cache.set(key, value);
     return value;
   }
@@ -45,7 +45,7 @@ export class StreamAttributes extends Resolver {
     return body === null ? null : body.valueAt(pointer);
   }
 
-  private fetch(path: Array<string>): Value | null {
+  private fetch(path: Array<string>, key: string): Value | null {
     const root = path[0];
     if (root == "auth") return this.auth(path);
     if ((root == "request" || root == "response") && path.length >= 2 && path[1] == "headers") {
@@ -58,7 +58,7 @@ export class StreamAttributes extends Resolver {
       const r = getProperty(path);
       return r.found ? jsonOrString(r.bytes) : null;
     }
-    const r = getProperty(path);
+    const r = getPropertyKeyed(path, key);
     if (!r.found) {
       if (r.status != WasmResult.NotFound) logDebug("attribute " + path.join(".") + " unavailable (status " + r.status.toString() + ")");
       return null;

@@ -24,12 +24,28 @@ export class RequestStats {
   responseBytes: u64 = 0;
 }
 
+/** The metric ids of one label set, defined on first use (names are built once, not per request). */
+class LabelSet {
+  private ids: Map<string, u32> = new Map();
+  constructor(public readonly prefix: string) {}
+
+  id(name: string, type: u32): u32 {
+    if (this.ids.has(name)) return this.ids.get(name);
+    const id = defineMetric(type, this.prefix + name);
+    this.ids.set(name, id);
+    return id;
+  }
+
+  add(name: string, delta: i64): void { incrementMetric(this.id(name, MetricType.Counter), delta); }
+  observe(name: string, value: u64): void { recordMetric(this.id(name, MetricType.Histogram), value); }
+}
+
 export class FilterMetrics {
   private model: RequestDatum | null = null;
   private tier: RequestDatum | null = null;
   private user: RequestDatum | null = null;
-  private prefixes: Map<string, string> = new Map();
-  private ids: Map<string, u32> = new Map();
+  private sets: Map<string, LabelSet> = new Map();
+  private overflow: LabelSet | null = null;
 
   constructor(requestData: Array<RequestDatum>, public readonly options: MetricsOptions) {
     for (let i = 0; i < requestData.length; i++) {
@@ -42,17 +58,17 @@ export class FilterMetrics {
   }
 
   record(stats: RequestStats, attrs: Resolver, status: u32, usage: TokenUsage | null): void {
-    const prefix = this.prefixFor(this.value(this.model, attrs), this.value(this.tier, attrs), this.value(this.user, attrs));
-    this.add(prefix + "inference_model_request_total", 1);
-    this.observe(prefix + "inference_model_request_duration_ms", (currentTimeNanoseconds() - stats.startNs) / 1000000);
-    if (stats.limited) this.add(prefix + "inference_model_rate_limited_total", 1);
-    for (let i = 0; i < stats.errors.length; i++) this.add(prefix + "error_class=.=" + stats.errors[i] + ";.;inference_model_request_error_total", 1);
-    if (status >= 500 && stats.errors.length == 0) this.add(prefix + "error_class=.=http_5xx;.;inference_model_request_error_total", 1);
-    for (let i = 0; i < stats.limitadorLatencyNs.length; i++) this.observe(prefix + "kuadrant_limitador_call_duration_ms", stats.limitadorLatencyNs[i] / 1000000);
-    if (stats.responseBytes > 0) this.observe(prefix + "inference_model_response_sizes", stats.responseBytes);
+    const set = this.labelSet(this.value(this.model, attrs), this.value(this.tier, attrs), this.value(this.user, attrs));
+    set.add("inference_model_request_total", 1);
+    set.observe("inference_model_request_duration_ms", (currentTimeNanoseconds() - stats.startNs) / 1000000);
+    if (stats.limited) set.add("inference_model_rate_limited_total", 1);
+    for (let i = 0; i < stats.errors.length; i++) set.add("error_class=.=" + stats.errors[i] + ";.;inference_model_request_error_total", 1);
+    if (status >= 500 && stats.errors.length == 0) set.add("error_class=.=http_5xx;.;inference_model_request_error_total", 1);
+    for (let i = 0; i < stats.limitadorLatencyNs.length; i++) set.observe("kuadrant_limitador_call_duration_ms", stats.limitadorLatencyNs[i] / 1000000);
+    if (stats.responseBytes > 0) set.observe("inference_model_response_sizes", stats.responseBytes);
     if (usage !== null) {
-      if (usage.input >= 0) this.observe(prefix + "inference_model_input_tokens", <u64>usage.input);
-      if (usage.output >= 0) this.observe(prefix + "inference_model_output_tokens", <u64>usage.output);
+      if (usage.input >= 0) set.observe("inference_model_input_tokens", <u64>usage.input);
+      if (usage.output >= 0) set.observe("inference_model_output_tokens", <u64>usage.output);
     }
   }
 
@@ -64,26 +80,21 @@ export class FilterMetrics {
     return s === null ? "" : s;
   }
 
-  private prefixFor(model: string, tier: string, user: string): string {
+  private labelSet(model: string, tier: string, user: string): LabelSet {
     const key = model + "\0" + tier + "\0" + user;
-    if (this.prefixes.has(key)) return this.prefixes.get(key);
-    const overflow = this.prefixes.size >= this.options.maxLabelSets;
-    const prefix = overflow
-      ? encodeLabels("other", "other", this.user !== null ? "other" : "")
-      : encodeLabels(model, tier, this.user !== null ? user : "");
-    if (!overflow) this.prefixes.set(key, prefix);
-    return prefix;
+    if (this.sets.has(key)) return this.sets.get(key);
+    if (this.sets.size >= this.options.maxLabelSets) {
+      let other = this.overflow;
+      if (other === null) {
+        other = new LabelSet(encodeLabels("other", "other", this.user !== null ? "other" : ""));
+        this.overflow = other;
+      }
+      return other;
+    }
+    const set = new LabelSet(encodeLabels(model, tier, this.user !== null ? user : ""));
+    this.sets.set(key, set);
+    return set;
   }
-
-  private id(name: string, type: u32): u32 {
-    if (this.ids.has(name)) return this.ids.get(name);
-    const id = defineMetric(type, name);
-    this.ids.set(name, id);
-    return id;
-  }
-
-  private add(name: string, delta: i64): void { incrementMetric(this.id(name, MetricType.Counter), delta); }
-  private observe(name: string, value: u64): void { recordMetric(this.id(name, MetricType.Histogram), value); }
 }
 
 function encodeLabels(model: string, tier: string, user: string): string {

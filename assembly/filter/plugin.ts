@@ -18,6 +18,8 @@ export class Plugin extends RootContext {
   hosts: HostIndex = new HostIndex([]);
   metrics: FilterMetrics = new FilterMetrics([], new MetricsOptions());
   requestAttributePaths: Array<Array<string>> = [];
+  /** The NUL-joined keys of requestAttributePaths, index for index. */
+  requestAttributeKeys: Array<string> = [];
   responseBodyPointers: Array<string> = [];
   /** JSON pointers read from the request body; empty when no expression uses requestBodyJSON. */
   requestBodyPointers: Array<string> = [];
@@ -82,7 +84,7 @@ export class Plugin extends RootContext {
       for (let a = 0; a < expr.attributes.length; a++) {
         const path = expr.attributes[a];
         const key = path.join("\0");
-        if (WARM_ROOTS.includes(path[0]) && !seen.has(key)) { seen.add(key); this.requestAttributePaths.push(path); }
+        if (WARM_ROOTS.includes(path[0]) && !seen.has(key)) { seen.add(key); this.requestAttributePaths.push(path); this.requestAttributeKeys.push(key); }
       }
       for (let p = 0; p < expr.responseBodyPointers.length; p++) pointers.add(expr.responseBodyPointers[p]);
       for (let p = 0; p < expr.requestBodyPointers.length; p++) requestPointers.add(expr.requestBodyPointers[p]);
@@ -103,7 +105,7 @@ export class Plugin extends RootContext {
     if (this.usesAuth()) {
       for (let i = 0; i < CHECK_REQUEST_ATTRIBUTES.length; i++) {
         const key = CHECK_REQUEST_ATTRIBUTES[i].join("\0");
-        if (!seen.has(key)) { seen.add(key); this.requestAttributePaths.push(CHECK_REQUEST_ATTRIBUTES[i]); }
+        if (!seen.has(key)) { seen.add(key); this.requestAttributePaths.push(CHECK_REQUEST_ATTRIBUTES[i]); this.requestAttributeKeys.push(key); }
       }
     }
   }

@@ -63,7 +63,8 @@ export class RequestFlow extends HttpContext {
     }
     // Request attributes vanish once the request continues: read all the config needs now.
     const paths = this.plugin.requestAttributePaths;
-    for (let i = 0; i < paths.length; i++) this.attrs.warm(paths[i]);
+    const keys = this.plugin.requestAttributeKeys;
+    for (let i = 0; i < paths.length; i++) this.attrs.warm(paths[i], keys[i]);
     const holds: Array<bool> = [false];
     for (let i = 0; i < candidates.length; i++) {
       const err = allHold(candidates[i].predicates, this.attrs, holds);
