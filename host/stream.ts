@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { MapType } from "./envoy-abi.js";
 import type { HeaderList } from "./pairs.js";
-import { fromJson, type PropMap, type PropValue } from "./properties.js";
+import type { PropMap, PropValue } from "./properties.js";
+import { buildAttributes, header } from "./stream-attributes.js";
 import { VmTrap, type LocalReply, type PluginVm, type StreamSide } from "./vm.js";
 
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
@@ -238,30 +239,19 @@ export class HttpStream implements StreamSide {
   }
 
   attributes(): PropMap {
-    const attrs: PropMap = new Map();
-    const req = this.req.headers;
-    if (req && (this.req.headersHeld || this.inLog)) attrs.set("request", this.requestAttributes(req));
     const resp = this.resp.headers;
-    if (resp && (this.resp.headersHeld || this.resp.headersForwarded || this.inLog)) {
-      attrs.set("response", new Map<string, PropValue>([
-        ["code", { int: BigInt(Number(header(resp, ":status") ?? 0)) }],
-        ["code_details", this.localReply ? this.localReply.details : "via_upstream"],
-        ["headers", () => (this.resp.headersHeld || this.inLog ? headerMapValue(resp) : undefined)],
-        ["size", { int: BigInt(this.resp.forwardedBody.reduce((s, b) => s + b.length, 0)) }],
-      ]));
-    }
-    const src = this.opts.source ?? { address: "127.0.0.1", port: 45000 };
-    const dst = this.opts.destination ?? { address: "127.0.0.1", port: 10000 };
-    attrs.set("source", new Map<string, PropValue>([["address", `${src.address}:${src.port}`], ["port", { int: BigInt(src.port) }]]));
-    attrs.set("destination", new Map<string, PropValue>([["address", `${dst.address}:${dst.port}`], ["port", { int: BigInt(dst.port) }]]));
-    attrs.set("connection", new Map<string, PropValue>([["id", { uint: BigInt(this.opts.connectionId ?? this.id) }], ["mtls", this.opts.mtls ?? false]]));
-    const filterMetadata = new Map<string, PropValue>();
-    for (const [ns, json] of Object.entries(this.opts.dynamicMetadata ?? {})) filterMetadata.set(ns, fromJson(json));
-    attrs.set("metadata", new Map<string, PropValue>([["filter_metadata", filterMetadata]]));
-    attrs.set("filter_state", new Map(this.filterState));
-    const plugin = this.vm ? (this.vm as any).pluginAttributes() as PropMap : new Map();
-    for (const [k, v] of plugin) attrs.set(k, v);
-    return attrs;
+    return buildAttributes({
+      requestHeaders: this.req.headers && (this.req.headersHeld || this.inLog) ? this.req.headers : null,
+      responseHeaders: resp && (this.resp.headersHeld || this.resp.headersForwarded || this.inLog) ? resp : null,
+      responseHeadersReadable: this.resp.headersHeld || this.inLog,
+      responseBytes: this.resp.forwardedBody.reduce((n, b) => n + b.length, 0),
+      codeDetails: this.localReply ? this.localReply.details : "via_upstream",
+      options: this.opts,
+      streamId: this.id,
+      startNs: this.startNs,
+      filterState: this.filterState,
+      plugin: this.vm ? this.vm.pluginAttributes() : new Map(),
+    });
   }
 
   setFilterState(key: string, bytes: Uint8Array): void { this.filterState.set(key, bytes); }
@@ -535,38 +525,5 @@ export class HttpStream implements StreamSide {
     this.resolveCompletion({ status: d.status, headers: d.headers, body: d.body, trailers: d.trailers, reset: d.reset });
     this.notify();
   }
-
-  private requestAttributes(headers: HeaderList): PropMap {
-    const path = header(headers, ":path") ?? "";
-    const q = path.indexOf("?");
-    return new Map<string, PropValue>([
-      ["path", path],
-      ["url_path", q >= 0 ? path.slice(0, q) : path],
-      ["query", q >= 0 ? path.slice(q + 1) : ""],
-      ["host", header(headers, ":authority") ?? header(headers, "host") ?? ""],
-      ["method", header(headers, ":method") ?? ""],
-      ["scheme", header(headers, ":scheme") ?? "http"],
-      ["protocol", this.opts.protocol ?? "HTTP/1.1"],
-      ["id", header(headers, "x-request-id") ?? ""],
-      ["time", { timestampNs: this.startNs }],
-      ["headers", headerMapValue(headers)],
-      ["useragent", header(headers, "user-agent") ?? ""],
-      ["referer", header(headers, "referer") ?? ""],
-      ["size", { int: BigInt(Number(header(headers, "content-length") ?? 0)) }],
-    ]);
-  }
 }
 
-function header(headers: HeaderList, name: string): string | undefined {
-  return headers.find(([k]) => k === name)?.[1];
-}
-
-/** request.headers as Envoy exposes it: lower-cased names, repeated headers comma-joined. */
-function headerMapValue(headers: HeaderList): PropMap {
-  const map = new Map<string, PropValue>();
-  for (const [k, v] of headers) {
-    const prev = map.get(k);
-    map.set(k, prev === undefined ? v : `${prev as string},${v}`);
-  }
-  return map;
-}
