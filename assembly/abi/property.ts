@@ -20,13 +20,9 @@ export function encodePropertyPath(segments: Array<string>): ArrayBuffer {
   return out;
 }
 
-/** int64 / uint64 / timestamp / duration: exactly 8 bytes little-endian, else null. */
+/** int64 / uint64 / timestamp / duration: 8 bytes little-endian (callers check the length). */
 export function decodeI64(bytes: ArrayBuffer): i64 {
   return load<i64>(changetype<usize>(bytes));
-}
-
-export function isEightBytes(bytes: ArrayBuffer): bool {
-  return bytes.byteLength == 8;
 }
 
 export function decodeF64(bytes: ArrayBuffer): f64 {

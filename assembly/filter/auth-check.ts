@@ -1,6 +1,6 @@
 // The `auth` action (design §3.4): what we send Authorino and how its answer is applied, as
 // wasm-shim does (research/wasm-shim.md §2 "auth", §3).
-import { Value, Kind, Resolver, toStringValue } from "../cel";
+import { Kind, Resolver, toStringValue } from "../cel";
 import { HeaderPair } from "../abi/pairs";
 import { Action, RequestDatum } from "./config";
 import { CheckRequestFields, PeerAddress, encodeCheckRequest } from "../proto/auth";
@@ -85,8 +85,4 @@ function addRequestData(f: CheckRequestFields, requestData: Array<RequestDatum>,
     f.metadataNamespaces.push(namespaces[i]);
     f.metadataStructs.push(builders[i].finish());
   }
-}
-
-export function isEmptyIdentity(v: Value | null): bool {
-  return v === null || v.kind != Kind.Map;
 }

@@ -282,15 +282,19 @@ export class RequestFlow extends HttpContext {
   private capture: BodyCapture | null = null;
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): i32 {
-    const statusText = getHeaderMapValue(MapType.ResponseHeaders, ":status");
-    this.status = statusText !== null ? <u32>I32.parseInt(statusText) : 0;
-    if (this.localReplySent) return HeadersStatus.Continue; // our own reply passing through
+    if (this.localReplySent) {
+      // Our own reply passing through: only its status matters (for the metrics).
+      const statusText = getHeaderMapValue(MapType.ResponseHeaders, ":status");
+      this.status = statusText !== null ? <u32>I32.parseInt(statusText) : 0;
+      return HeadersStatus.Continue;
+    }
     for (let i = 0; i < this.responseHeadersToAdd.length; i++) {
       replaceHeaderMapValue(MapType.ResponseHeaders, this.responseHeadersToAdd[i].key, this.responseHeadersToAdd[i].value);
     }
     const idHeader = this.plugin.config.requestIdHeader;
     if (idHeader.length > 0 && this.requestId.length > 0) replaceHeaderMapValue(MapType.ResponseHeaders, idHeader, this.requestId);
     const pairs = getHeaderMapPairs(MapType.ResponseHeaders);
+    this.status = <u32>I32.parseInt(headerValue(pairs, ":status"));
     this.attrs.captureResponseHeaders(pairs);
     if ( this.status >= 200 && this.status < 300) {
       const mode = BodyCapture.modeFor(headerValue(pairs, "content-type"));

@@ -39,8 +39,6 @@ export class ProtoWriter {
     this.varint(v);
   }
 
-  boolField(field: u32, v: bool): void { if (v) { this.tag(field, WIRE_VARINT); this.varint(1); } }
-
   bytesField(field: u32, data: ArrayBuffer): void {
     this.tag(field, WIRE_LEN);
     this.varint(<u64>data.byteLength);
