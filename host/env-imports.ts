@@ -85,12 +85,12 @@ const mem = vm.mem;
       if (!map) return R.BadArgument;
       const k = mem.readString(kPtr, kLen), v = mem.readString(vPtr, vLen);
       if (k === null || v === null) return R.InvalidMemoryAccess;
+      // Envoy's setCopy: the first occurrence takes the value, later ones go.
       const key = k.toLowerCase();
       const first = map.findIndex(([name]) => name === key);
-      const rest = map.filter(([name], i) => name !== key || i === first);
-      map.splice(0, map.length, ...rest);
-      if (first >= 0) map[map.findIndex(([name]) => name === key)] = [key, v];
-      else map.push([key, v]);
+      if (first < 0) { map.push([key, v]); return R.Ok; }
+      map[first] = [key, v];
+      for (let i = map.length - 1; i > first; i--) if (map[i][0] === key) map.splice(i, 1);
       return R.Ok;
     },
     proxy_remove_header_map_value: (type: number, kPtr: number, kLen: number) => {

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { MapType } from "./envoy-abi.js";
 import type { HeaderList } from "./pairs.js";
 import type { PropMap, PropValue } from "./properties.js";
-import { buildAttributes, header } from "./stream-attributes.js";
+import { buildAttributes } from "./stream-attributes.js";
 import { VmTrap, type LocalReply, type PluginVm, type StreamSide } from "./vm.js";
 
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";

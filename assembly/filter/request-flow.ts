@@ -115,7 +115,8 @@ export class RequestFlow extends HttpContext {
 
   /**
    * Runs request-phase actions from the cursor. Returns true when the request may continue now,
-   * false when a call is in flight or a local reply was sent.
+   * false when a call is in flight, a local reply was sent, or the next action waits for the
+   * request body (waitingForBody is then set).
    */
   private runActions(): bool {
     const actions = this.actionSet!.actions;
