@@ -1,7 +1,7 @@
 // The attributes a request's expressions read, resolved through the host and cached per stream.
 // Request attributes are warmed in on_request_headers (Envoy drops them once the request
 // continues); auth.* comes from our auth action, else ext_authz metadata, else filter state.
-import { Resolver, Value, CelMap } from "../cel";
+import { Resolver, Value, CelMap, Kind } from "../cel";
 import { getProperty, getPropertyKeyed, logDebug, debugEnabled } from "../abi/hostcalls";
 import { HeaderPair } from "../abi/pairs";
 import { WasmResult } from "../abi/enums";
@@ -54,6 +54,8 @@ export class StreamAttributes extends Resolver {
       return selectPath(Value.mapOf(headers), path, 2);
     }
     if (path.length == 1) return this.whole(root);
+    // wasm-shim's synthetic attribute: the client's address without the port (per-IP limits).
+    if (root == "source" && path.length == 2 && path[1] == "remote_address") return this.remoteAddress();
     if (root == "filter_state") {
       const r = getProperty(path);
       return r.found ? jsonOrString(r.bytes) : null;
@@ -64,6 +66,12 @@ export class StreamAttributes extends Resolver {
       return null;
     }
     return decodeTyped(r.bytes, attributeType(path));
+  }
+
+  private remoteAddress(): Value | null {
+    const address = this.resolve(["source", "address"], "source\0address");
+    if (address === null || address.kind != Kind.String) return address;
+    return Value.string(withoutPort(address.s));
   }
 
   /** A whole root as a map (e.g. `request` passed to a macro); only what we can enumerate. */
@@ -114,4 +122,16 @@ function selectPath(start: Value, path: Array<string>, from: i32): Value | null 
     v = next;
   }
   return v;
+}
+
+/** "10.0.0.7:45000" → "10.0.0.7", "[2001:db8::1]:443" → "2001:db8::1"; no port → unchanged. */
+export function withoutPort(address: string): string {
+  if (address.startsWith("[")) {
+    const close = address.indexOf("]");
+    return close > 0 ? address.substring(1, close) : address;
+  }
+  const colon = address.indexOf(":");
+  // More than one colon without brackets is a bare IPv6 address.
+  if (colon < 0 || address.indexOf(":", colon + 1) >= 0) return address;
+  return address.substring(0, colon);
 }

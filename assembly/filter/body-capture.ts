@@ -24,13 +24,17 @@ export class BodyCapture {
     if (mode == BodyMode.Sse) this.sse = new SseParser();
   }
 
-  /** text/event-stream → SSE; any JSON media type → JSON; anything else is not read. */
-  static modeFor(contentType: string | null): BodyMode {
-    if (contentType === null) return BodyMode.Ignore;
+  /**
+   * A response body as wasm-shim reads it: SSE when the content-type says text/event-stream,
+   * JSON otherwise (also with no content-type at all). Media types that cannot hold JSON are not
+   * buffered: wasm-shim would try and find nothing, so the outcome is the same at no cost.
+   */
+  static responseModeFor(contentType: string): BodyMode {
     const media = contentType.split(";")[0].trim().toLowerCase();
-    if (media == "text/event-stream") return BodyMode.Sse;
-    if (media == "application/json" || media.endsWith("+json")) return BodyMode.Json;
-    return BodyMode.Ignore;
+    if (media.includes("text/event-stream")) return BodyMode.Sse;
+    if (media.startsWith("image/") || media.startsWith("audio/") || media.startsWith("video/")
+      || media == "application/octet-stream" || media.startsWith("application/grpc")) return BodyMode.Ignore;
+    return BodyMode.Json;
   }
 
   push(chunk: ArrayBuffer): void {

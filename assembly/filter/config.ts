@@ -45,6 +45,12 @@ export class ConditionalData {
 export class Action {
   /** Set at planning time: the request body must be read before this action runs. */
   needsRequestBody: bool = false;
+  /**
+   * Non-empty: a mistake confined to this action (e.g. an empty static ratelimit.domain). The
+   * configuration still loads, as with wasm-shim; a request that reaches the action fails it and
+   * the service's failureMode decides, so one bad route never takes the others down.
+   */
+  misconfigured: string = "";
 
   constructor(public index: i32, public service: ServiceConfig, public scope: string,
               public predicates: Array<Expression>, public conditionalData: Array<ConditionalData>) {}
@@ -86,6 +92,8 @@ export class PluginConfig {
   logLevel: i32 = -1;
   /** Notes about accepted-but-ignored parts (logged at debug). */
   ignored: Array<string> = [];
+  /** Accepted, but wrong somewhere a request will notice (logged at warn). */
+  warnings: Array<string> = [];
 }
 
 export class ConfigResult {
@@ -98,6 +106,11 @@ const MAX_ERRORS = 20;
 class Checker {
   errors: Array<string> = [];
   ignored: Array<string> = [];
+  /** Problems confined to the action being parsed (see Action.misconfigured). */
+  actionProblems: Array<string> = [];
+  /** Configure-time warnings (logged, config accepted). */
+  warnings: Array<string> = [];
+  problem(path: string, reason: string): void { this.actionProblems.push(path + ": " + reason); }
   fail(path: string, reason: string): void { if (this.errors.length < MAX_ERRORS) this.errors.push(path + ": " + reason); }
 
   object(path: string, v: JsonValue | null, required: bool): JsonValue | null {
@@ -193,6 +206,7 @@ export function parsePluginConfig(text: string): ConfigResult {
   const obs = c.object("$.observability", root.get("observability"), false);
   if (obs !== null) parseObservability(c, obs, config);
   config.ignored = c.ignored;
+  config.warnings = c.warnings;
   if (c.errors.length > 0) return new ConfigResult(null, c.errors);
   return new ConfigResult(config, []);
 }
@@ -274,6 +288,7 @@ function parseAction(c: Checker, path: string, index: i32, v: JsonValue, config:
     else c.fail(path + ".service", "unknown service '" + serviceName + "' (services defines: " + config.services.keys().join(", ") + ")");
   }
   const scope = c.string(path + ".scope", o.get("scope"), true);
+  c.actionProblems = [];
   const predicates = c.celList(path + ".predicates", o.get("predicates"));
   const blocks = new Array<ConditionalData>();
   const cd = c.array(path + ".conditionalData", o.get("conditionalData"), false);
@@ -282,7 +297,7 @@ function parseAction(c: Checker, path: string, index: i32, v: JsonValue, config:
     const b = c.object(bpath, cd[i], true);
     if (b === null) continue;
     c.members(bpath, b, ["predicates", "data"], []);
-    blocks.push(new ConditionalData(c.celList(bpath + ".predicates", b.get("predicates")), parseData(c, bpath + ".data", b.get("data"), true)));
+    blocks.push(new ConditionalData(c.celList(bpath + ".predicates", b.get("predicates")), parseData(c, bpath + ".data", b.get("data"), false)));
   }
   // Kuadrant 1.0–1.2: data directly on the action, no conditionalData.
   if (o.has("data")) {
@@ -290,16 +305,23 @@ function parseAction(c: Checker, path: string, index: i32, v: JsonValue, config:
     else blocks.push(new ConditionalData([], parseData(c, path + ".data", o.get("data"), true)));
   }
   if (service === null || scope === null) return null;
-  if (service.isRateLimit && scope.length == 0 && !hasStaticDomain(blocks)) {
-    c.fail(path + ".scope", "must not be empty for a rate-limit service: it is the Limitador namespace (or set a 'ratelimit.domain' data item)");
+  if (service.isRateLimit && scope.length == 0 && !hasDomainItem(blocks)) {
+    c.problem(path + ".scope", "must not be empty for a rate-limit service: it is the Limitador namespace (or set a 'ratelimit.domain' data item)");
   }
   if (service.type == ServiceType.Auth && blocks.length > 0) {
-    c.fail(path + ".conditionalData", "auth actions take no data (the operator never emits it)");
+    // wasm-shim ignores data on auth actions too; the operator never emits it.
+    c.warnings.push(path + ".conditionalData: auth actions send no descriptors; this data is ignored");
+    blocks.length = 0;
   }
-  return new Action(index, service, scope, predicates, blocks);
+  const action = new Action(index, service, scope, predicates, blocks);
+  if (c.actionProblems.length > 0) {
+    action.misconfigured = c.actionProblems.join("; ");
+    c.warnings.push(action.misconfigured + " (requests reaching this action fail it; failureMode decides)");
+  }
+  return action;
 }
 
-function hasStaticDomain(blocks: Array<ConditionalData>): bool {
+function hasDomainItem(blocks: Array<ConditionalData>): bool {
   for (let b = 0; b < blocks.length; b++) {
     const data = blocks[b].data;
     for (let i = 0; i < data.length; i++) if (data[i].key == KEY_DOMAIN) return true;
@@ -328,8 +350,8 @@ function parseData(c: Checker, path: string, v: JsonValue | null, required: bool
     if (isStatic) {
       const value = c.string(ipath + ".static.value", body.get("value"), true);
       if (value === null) continue;
-      if (key == KEY_HITS_ADDEND && !isU32(value)) { c.fail(ipath + ".static.value", "ratelimit.hits_addend must be an integer from 0 to 4294967295, got '" + value + "'"); continue; }
-      if (key == KEY_DOMAIN && value.length == 0) { c.fail(ipath + ".static.value", "ratelimit.domain must not be empty"); continue; }
+      if (key == KEY_HITS_ADDEND && !isU32(value)) { c.problem(ipath + ".static.value", "ratelimit.hits_addend must be an integer from 0 to 4294967295, got '" + value + "'"); continue; }
+      if (key == KEY_DOMAIN && value.length == 0) { c.problem(ipath + ".static.value", "ratelimit.domain must not be empty"); continue; }
       out.push(new DataItem(key, value, null));
     } else {
       const e = c.cel(ipath + ".expression.value", body.get("value"));

@@ -1,7 +1,7 @@
 // The plugin's root context: parses the configuration once (refusing it, with JSON paths and
 // reasons, when it is wrong), plans what each request must read, and creates request flows.
 import { RootContext, HttpContext } from "../abi/context";
-import { logError, logDebug, logInfo, setLogLevelOverride } from "../abi/hostcalls";
+import { logError, logDebug, logInfo, logWarn, setLogLevelOverride } from "../abi/hostcalls";
 import { parsePluginConfig, PluginConfig, ActionSet, Action, ConditionalData, ServiceType } from "./config";
 import { HostIndex } from "./routing";
 import { FilterMetrics, MetricsOptions } from "./metrics";
@@ -49,6 +49,7 @@ export class Plugin extends RootContext {
     }
     const config = result.config!;
     for (let i = 0; i < config.ignored.length; i++) logDebug("ignored " + config.ignored[i]);
+    for (let i = 0; i < config.warnings.length; i++) logWarn("plugin configuration: " + config.warnings[i]);
     setLogLevelOverride(config.logLevel);
     this.config = config;
     this.hosts = new HostIndex(config.actionSets);

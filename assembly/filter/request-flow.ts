@@ -40,6 +40,7 @@ export class RequestFlow extends HttpContext {
   private requestBodySeen: u32 = 0;
   private waitingForBody: bool = false;
   private status: u32 = 0;
+  private hostMatched: bool = false;
   private readonly stats: RequestStats = new RequestStats();
 
   constructor(contextId: u32, root: RootContext, private readonly plugin: Plugin) {
@@ -61,6 +62,7 @@ export class RequestFlow extends HttpContext {
       if (debugEnabled()) logDebug("no action set for host '" + authority + "'");
       return HeadersStatus.Continue;
     }
+    this.hostMatched = true;
     // Request attributes vanish once the request continues: read all the config needs now.
     const paths = this.plugin.requestAttributePaths;
     const keys = this.plugin.requestAttributeKeys;
@@ -79,7 +81,8 @@ export class RequestFlow extends HttpContext {
     if (this.actionSet === null) return HeadersStatus.Continue;
     if (debugEnabled()) logDebug("request " + this.requestId + " matched action set '" + this.actionSet!.name + "'");
     if (this.plugin.requestBodyPointers.length > 0) {
-      const mode = endOfStream ? BodyMode.Ignore : BodyCapture.modeFor(headerValue(pairs, "content-type"));
+      // wasm-shim parses a request body as JSON whatever its content-type says.
+      const mode = endOfStream ? BodyMode.Ignore : BodyMode.Json;
       const body = new BodyCapture(mode, this.plugin.requestBodyPointers);
       this.requestBody = body;
       this.attrs.requestBody = body;
@@ -131,6 +134,7 @@ export class RequestFlow extends HttpContext {
       const err = allHold(action.predicates, this.attrs, holds);
       if (err !== null) { if (!this.fail(action, err)) return false; continue; }
       if (!holds[0]) continue;
+      if (action.misconfigured.length > 0) { if (!this.fail(action, "misconfigured: " + action.misconfigured)) return false; continue; }
       if (type == ServiceType.Auth) {
         if (this.dispatchAuth(action)) return false;
         if (this.localReplySent) return false;
@@ -292,13 +296,14 @@ export class RequestFlow extends HttpContext {
     for (let i = 0; i < this.responseHeadersToAdd.length; i++) {
       replaceHeaderMapValue(MapType.ResponseHeaders, this.responseHeadersToAdd[i].key, this.responseHeadersToAdd[i].value);
     }
+    // As wasm-shim: the request id goes back only on requests a hostname matched.
     const idHeader = this.plugin.config.requestIdHeader;
-    if (idHeader.length > 0 && this.requestId.length > 0) replaceHeaderMapValue(MapType.ResponseHeaders, idHeader, this.requestId);
+    if (idHeader.length > 0 && this.requestId.length > 0 && this.hostMatched) replaceHeaderMapValue(MapType.ResponseHeaders, idHeader, this.requestId);
     const pairs = getHeaderMapPairs(MapType.ResponseHeaders);
     this.status = <u32>I32.parseInt(headerValue(pairs, ":status"));
     this.attrs.captureResponseHeaders(pairs);
     if ( this.status >= 200 && this.status < 300) {
-      const mode = BodyCapture.modeFor(headerValue(pairs, "content-type"));
+      const mode = BodyCapture.responseModeFor(headerValue(pairs, "content-type"));
       if (mode != BodyMode.Ignore) {
         this.capture = new BodyCapture(mode, this.plugin.responseBodyPointers);
         this.attrs.responseBody = this.capture;
@@ -335,7 +340,9 @@ export class RequestFlow extends HttpContext {
       const holds: Array<bool> = [false];
       const err = allHold(action.predicates, this.attrs, holds);
       if (err !== null) { this.fail(action, err); continue; }
-      if (holds[0]) this.dispatchRateLimit(action, true);
+      if (!holds[0]) continue;
+      if (action.misconfigured.length > 0) { this.fail(action, "misconfigured: " + action.misconfigured); continue; }
+      this.dispatchRateLimit(action, true);
     }
   }
 

@@ -96,11 +96,15 @@ describe("JSON body capture", () => {
     expect(c.overflowed).toBe(true);
     expect(c.valueAt("/usage/total_tokens")).toBeNull();
   });
-  it("chooses the mode from the content type", () => {
-    expect(BodyCapture.modeFor("text/event-stream; charset=utf-8")).toBe(BodyMode.Sse);
-    expect(BodyCapture.modeFor("Application/JSON")).toBe(BodyMode.Json);
-    expect(BodyCapture.modeFor("application/problem+json")).toBe(BodyMode.Json);
-    expect(BodyCapture.modeFor("text/html")).toBe(BodyMode.Ignore);
-    expect(BodyCapture.modeFor(null)).toBe(BodyMode.Ignore);
+  it("reads a response as wasm-shim does: SSE when the content type says so, else JSON", () => {
+    expect(BodyCapture.responseModeFor("text/event-stream; charset=utf-8")).toBe(BodyMode.Sse);
+    expect(BodyCapture.responseModeFor("Application/JSON")).toBe(BodyMode.Json);
+    expect(BodyCapture.responseModeFor("application/problem+json")).toBe(BodyMode.Json);
+    // No content-type, or a mislabelled one: still parsed as JSON (wasm-shim v0.11–main).
+    expect(BodyCapture.responseModeFor("")).toBe(BodyMode.Json);
+    expect(BodyCapture.responseModeFor("text/plain")).toBe(BodyMode.Json);
+    // Media that cannot be JSON are not buffered (the outcome is the same: nothing found).
+    expect(BodyCapture.responseModeFor("image/png")).toBe(BodyMode.Ignore);
+    expect(BodyCapture.responseModeFor("application/octet-stream")).toBe(BodyMode.Ignore);
   });
 });

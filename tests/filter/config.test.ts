@@ -43,7 +43,6 @@ const refused: Array<[string, unknown, string | RegExp]> = [
   ["pre-1.0 matches", { services: { rl: svc }, actionSets: [set([], { matches: [] })] }, "routeRuleConditions.matches: not supported"],
   ["action with unknown service", base([rl({ service: "nope" })]), "$.actionSets[0].actions[0].service: unknown service 'nope' (services defines: rl)"],
   ["action without scope", base([rl({ scope: undefined })]), "$.actionSets[0].actions[0].scope: is required"],
-  ["empty scope on a rate-limit action", base([rl({ scope: "" })]), "$.actionSets[0].actions[0].scope: must not be empty for a rate-limit service"],
   ["typed action (Kuadrant 1.5)", base([{ type: "grpc", predicate: "true", terminal: false, service: "rl", messageBuilder: "x" }]), /actions\[0\]\.type: typed actions .* Kuadrant operator 1\.5/],
   ["onReply on a classic action", base([rl({ onReply: [] })]), /actions\[0\]\.onReply: not supported: .*1\.5/],
   ["action predicate bad CEL", base([rl({ predicates: ["auth.identity.tier = 'free'"] })]), /actions\[0\]\.predicates\[0\]: invalid CEL expression/],
@@ -53,9 +52,6 @@ const refused: Array<[string, unknown, string | RegExp]> = [
   ["selector data item (pre-1.0)", base([rl({ conditionalData: [{ data: [{ selector: { selector: "request.path" } }] }] })]), "data[0].selector: selector data items come from Kuadrant operator < 1.0"],
   ["expression data item without key", base([rl({ conditionalData: [{ data: [{ expression: { value: "1" } }] }] })]), "data[0].expression.key: is required"],
   ["expression data item bad CEL", base([rl({ conditionalData: [{ data: [{ expression: { key: "k", value: "(" } }] }] })]), /data\[0\]\.expression\.value: invalid CEL expression '\('/],
-  ["static hits_addend not a number", base([rl({ conditionalData: [{ data: [{ static: { key: "ratelimit.hits_addend", value: "many" } }] }] })]), "ratelimit.hits_addend must be an integer from 0 to 4294967295, got 'many'"],
-  ["static hits_addend too big", base([rl({ conditionalData: [{ data: [{ static: { key: "ratelimit.hits_addend", value: "4294967296" } }] }] })]), "got '4294967296'"],
-  ["empty static domain", base([rl({ conditionalData: [{ data: [{ static: { key: "ratelimit.domain", value: "" } }] }] })]), "ratelimit.domain must not be empty"],
   ["data and conditionalData together", base([rl({ data: [{ static: { key: "a", value: "b" } }] })]), "$.actionSets[0].actions[0].data: use either 'data' (Kuadrant 1.0–1.2) or 'conditionalData', not both"],
   ["requestData value not a string", base(undefined, { requestData: { "metrics.labels.user": 1 } }), '$.requestData["metrics.labels.user"]: must be a string, got number'],
   ["requestData bad CEL", base(undefined, { requestData: { "metrics.labels.user": "auth.identity.userid)" } }), /\$\.requestData\["metrics\.labels\.user"\]: invalid CEL expression/],
@@ -63,7 +59,6 @@ const refused: Array<[string, unknown, string | RegExp]> = [
   ["bad defaultLevel", base(undefined, { observability: { defaultLevel: "LOUD" } }), "$.observability.defaultLevel: must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF; got 'LOUD'"],
   ["unknown observability field", base(undefined, { observability: { sampling: 1 } }), "$.observability.sampling: unknown field"],
   ["deeply nested JSON", "[".repeat(10000), "$: not valid JSON: nesting deeper than 64"],
-  ["auth action with data", { services: { a: { type: "auth", endpoint: "authorino", failureMode: "deny" } }, actionSets: [set([{ service: "a", scope: "x", conditionalData: [{ data: [] }] }])] }, "auth actions take no data"],
 ];
 
 test(`${refused.length} malformed or unsupported configurations are refused with path and reason, none traps`, async () => {
@@ -117,6 +112,25 @@ const accepted: Array<[string, unknown]> = [
     predicates: ["request.method == 'POST'", "request.url_path.matches('^/v1/.*')", "request.headers.exists(h, h.lowerAscii() == 'x-api-version' && request.headers[h] == '2')", "'mode' in queryMap(request.query) ? queryMap(request.query)['mode'] == 'full' : false"],
   })] }],
 ];
+
+/** Mistakes confined to one action: the config loads (as with wasm-shim), a warning names the path. */
+const confined: Array<[string, unknown, string]> = [
+  ["empty scope on a rate-limit action", base([rl({ scope: "" })]), "$.actionSets[0].actions[0].scope: must not be empty for a rate-limit service"],
+  ["static hits_addend not a number", base([rl({ conditionalData: [{ data: [{ static: { key: "ratelimit.hits_addend", value: "many" } }] }] })]), "ratelimit.hits_addend must be an integer from 0 to 4294967295, got 'many'"],
+  ["static hits_addend too big", base([rl({ conditionalData: [{ data: [{ static: { key: "ratelimit.hits_addend", value: "4294967296" } }] }] })]), "got '4294967296'"],
+  ["empty static domain", base([rl({ conditionalData: [{ data: [{ static: { key: "ratelimit.domain", value: "" } }] }] })]), "conditionalData[0].data[0].static.value: ratelimit.domain must not be empty"],
+  ["auth action with data", { services: { a: { type: "auth", endpoint: "authorino", failureMode: "deny" } }, actionSets: [set([{ service: "a", scope: "x", conditionalData: [{ data: [] }] }])] }, "auth actions send no descriptors; this data is ignored"],
+];
+
+test("a mistake confined to one action loads with a warning naming its path", async () => {
+  for (const [what, config, expected] of confined) {
+    const host = await startFilter(config);
+    assert.equal(host.configured, true, `${what}:\n${host.logText().join("\n")}`);
+    const warnings = host.logs.filter((l) => l.level == 3).map((l) => l.message);
+    assert.ok(warnings.some((m) => m.includes(expected)), `${what}: no warning with ${expected}; got ${warnings.join(" | ")}`);
+    host.close();
+  }
+});
 
 test("operator-generated shapes are accepted as is", async () => {
   for (const [what, config] of accepted) {

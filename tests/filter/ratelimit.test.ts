@@ -230,3 +230,50 @@ test("identity from filter state (wasm-shim ≤ 0.11 flattening) when ext_authz 
   assert.deepEqual(limitador.requests[0].descriptors[1], { user: "dave", tier: "premium", model: "facebook-opt-125m-simulated" });
   host.close();
 });
+
+test("a mistake confined to one route fails that route's action (failureMode), the other routes work", async () => {
+  answer = () => ({ overall_code: "OK" });
+  for (const [mode, brokenStatus] of [["deny", 500], ["allow", 200]] as const) {
+    limitador.requests.length = 0;
+    const c = withFailureMode(mode);
+    const broken = structuredClone(c.actionSets[0]);
+    broken.routeRuleConditions.hostnames = ["broken.example.com"];
+    broken.actions[0].conditionalData = [{ data: [{ static: { key: "ratelimit.domain", value: "" } }, { static: { key: "k", value: "v" } }] }];
+    c.actionSets.push(broken);
+    const host = await start(c);
+    assert.equal(host.configured, true, host.logText().join("\n"));
+    const bad = await host.request(chatRequest("broken.example.com"), { ...identity("alice", "free"), upstream: upstreamChat() });
+    assert.equal(bad.response.status, brokenStatus, `failureMode ${mode}`);
+    assert.equal(limitador.requests.length, 0, "nothing is sent for the broken action");
+    const good = await host.request(chatRequest(), { ...identity("alice", "free"), upstream: upstreamChat() });
+    assert.equal(good.response.status, 200);
+    assert.equal(limitador.requests.length, 1);
+    host.close();
+  }
+});
+
+test("source.remote_address is the client IP without the port (per-IP limits), IPv4 and IPv6", async () => {
+  answer = () => ({ overall_code: "OK" });
+  const c = structuredClone(maas);
+  c.actionSets[0].actions[0].conditionalData = [{ data: [{ expression: { key: "ip", value: "source.remote_address" } }] }];
+  const host = await start(c);
+  for (const [address, ip] of [["10.1.2.3", "10.1.2.3"], ["2001:db8::7", "2001:db8::7"]]) {
+    limitador.requests.length = 0;
+    const { response } = await host.request(chatRequest(), { ...identity("alice", "free"), source: { address: address.includes(":") ? `[${address}]` : address, port: 51234 }, upstream: upstreamChat() });
+    assert.equal(response.status, 200);
+    assert.deepEqual(limitador.requests[0].descriptors[0], { ip });
+  }
+  host.close();
+});
+
+test("a conditionalData block without data is an empty block (wasm-shim's default), not a refusal", async () => {
+  answer = () => ({ overall_code: "OK" });
+  limitador.requests.length = 0;
+  const c = structuredClone(maas);
+  c.actionSets[0].actions[0].conditionalData = [{ predicates: ["true"] }, { data: [{ static: { key: "k", value: "v" } }] }];
+  const host = await start(c);
+  assert.equal(host.configured, true, host.logText().join("\n"));
+  await host.request(chatRequest(), { ...identity("alice", "free"), upstream: upstreamChat() });
+  assert.deepEqual(limitador.requests[0].descriptors[0], { k: "v" });
+  host.close();
+});

@@ -74,12 +74,19 @@ test("a predicate on the request body (only streamed requests are limited here)"
   host.close();
 });
 
-test("no body, or a body that is not JSON: the label is left out, the call still happens", async () => {
+test("the request body is read as JSON whatever its content-type (as wasm-shim); no body or not JSON: the label is left out", async () => {
   limitador.requests.length = 0;
   const host = await start(bodyModelConfig());
-  const headers = chatRequest().headers.map(([k, v]) => (k === "content-type" ? [k, "text/plain"] : [k, v])) as Array<[string, string]>;
-  await host.request({ headers, body: body("granite") }, { ...identity("alice", "free"), upstream: upstreamChat() });
+  const withType = (type: string | null) => chatRequest().headers.filter(([k]) => k !== "content-type" || type !== null).map(([k, v]) => (k === "content-type" ? [k, type!] : [k, v])) as Array<[string, string]>;
+  await host.request({ headers: withType("text/plain"), body: body("granite") }, { ...identity("alice", "free"), upstream: upstreamChat() });
+  await host.request({ headers: withType(null), body: body("mistral") }, { ...identity("alice", "free"), upstream: upstreamChat() });
+  await host.request({ headers: withType("application/json"), body: "model=granite" }, { ...identity("alice", "free"), upstream: upstreamChat() });
   await host.request({ headers: chatRequest().headers }, { ...identity("alice", "free"), upstream: upstreamChat() });
-  assert.deepEqual(limitador.requests.map((r) => r.descriptors[1]), [{ user: "alice", tier: "free" }, { user: "alice", tier: "free" }]);
+  assert.deepEqual(limitador.requests.map((r) => r.descriptors[1]), [
+    { user: "alice", tier: "free", model: "granite" },
+    { user: "alice", tier: "free", model: "mistral" },
+    { user: "alice", tier: "free" },
+    { user: "alice", tier: "free" },
+  ]);
   host.close();
 });

@@ -165,3 +165,13 @@ test("metric label sets are capped; the overflow is counted under 'other'", asyn
   ]);
   host.close();
 });
+
+test("a JSON response without content-type is still read (as wasm-shim): the Report carries its tokens", async () => {
+  const host = await start();
+  const requests = await reportsAfter(() => host.request(chatRequest(), {
+    ...identity("alice", "free"),
+    upstream: () => ({ status: 200, headers: [], body: '{"id":"c","model":"facebook-opt-125m-simulated","usage":{"prompt_tokens":4,"completion_tokens":5,"total_tokens":9}}' }),
+  }));
+  assert.equal(requests.find((r) => r.method === "Report")?.hits_addend, 9);
+  host.close();
+});
