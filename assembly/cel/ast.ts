@@ -3,7 +3,7 @@ import { Value } from "./value";
 
 export enum NodeKind {
   Literal, Ident, Select, Index, Call, List, Map, Not, Negate, And, Or, Conditional, Binary,
-  Has, Exists, All, ExistsOne, MapMacro, Filter,
+  Has, Exists, All, ExistsOne, MapMacro, Filter, Message,
 }
 
 export class Node {
@@ -81,4 +81,9 @@ export class HasNode extends Node {
 export class MacroNode extends Node {
   constructor(kind: NodeKind, pos: i32, public range: Node, public variable: string,
               public body: Node, public filter: Node | null) { super(kind, pos); }
+}
+
+/** A message construction, `pkg.Type{field: value, ...}` (message builders of typed actions). */
+export class MessageNode extends Node {
+  constructor(pos: i32, public typeName: string, public fields: Array<string>, public values: Array<Node>) { super(NodeKind.Message, pos); }
 }

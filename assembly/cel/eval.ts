@@ -3,7 +3,7 @@
 // paths through the Resolver, so only what an expression names is ever fetched.
 import {
   Node, NodeKind, LiteralNode, IdentNode, SelectNode, IndexNode, CallNode, ListNode, MapNode,
-  UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode,
+  UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode, MessageNode,
 } from "./ast";
 import { Value, Kind, CelMap, valuesEqual, compareNumbers } from "./value";
 import { Resolver, Scope } from "./resolver";
@@ -67,6 +67,7 @@ export class Evaluator {
         return binary(b.op, l, r);
       }
       case NodeKind.Has: return this.has(<HasNode>node);
+      case NodeKind.Message: return this.message(<MessageNode>node);
       default: return this.macro(<MacroNode>node);
     }
   }
@@ -117,7 +118,7 @@ export class Evaluator {
     }
     const operand = this.eval(select.operand);
     if (operand.isError) return operand;
-    if (operand.kind != Kind.Map) return Value.error("invalid type for field selection: " + operand.typeName());
+    if (operand.kind != Kind.Map && operand.kind != Kind.Message) return Value.error("invalid type for field selection: " + operand.typeName());
     return Value.bool(operand.entries().getString(select.field) !== null);
   }
 
@@ -157,6 +158,17 @@ export class Evaluator {
       m.set(k, v);
     }
     return Value.mapOf(m);
+  }
+
+  /** Fields are kept as given; the protobuf encoder checks them against the message type. */
+  private message(node: MessageNode): Value {
+    const fields = new CelMap();
+    for (let i = 0; i < node.fields.length; i++) {
+      const v = this.eval(node.values[i]);
+      if (v.isError) return v;
+      fields.setString(node.fields[i], v);
+    }
+    return Value.message(node.typeName, fields);
   }
 
   private call(node: CallNode): Value {
@@ -242,7 +254,7 @@ export function noOverload(fn: string, v: Value): Value {
 }
 
 export function selectField(operand: Value, field: string): Value {
-  if (operand.kind != Kind.Map) return Value.error("type '" + operand.typeName() + "' does not support field selection");
+  if (operand.kind != Kind.Map && operand.kind != Kind.Message) return Value.error("type '" + operand.typeName() + "' does not support field selection");
   const v = operand.entries().getString(field);
   return v !== null ? v : Value.error("no such key: " + field);
 }

@@ -1,6 +1,6 @@
 // A compiled CEL expression: parsed once at configure time, evaluated per request. The static
 // facts the filter plans with (attribute paths, body pointers) are computed at compile time.
-import { Node, NodeKind, SelectNode, IndexNode, CallNode, ListNode, MapNode, UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode, LiteralNode } from "./ast";
+import { Node, NodeKind, SelectNode, IndexNode, CallNode, ListNode, MapNode, UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode, LiteralNode, MessageNode } from "./ast";
 import { parseCel } from "./parser";
 import { Evaluator } from "./eval";
 import { Resolver } from "./resolver";
@@ -12,6 +12,8 @@ export class Expression {
   /** JSON pointers passed to responseBodyJSON / requestBodyJSON. */
   readonly responseBodyPointers: Array<string> = [];
   readonly requestBodyPointers: Array<string> = [];
+  /** Message types constructed (`pkg.Type{...}`), checked against the descriptors at configure time. */
+  readonly messageTypes: Array<string> = [];
 
   constructor(public readonly source: string, public readonly root: Node) {
     collect(root, this, []);
@@ -87,6 +89,12 @@ function collect(node: Node, into: Expression, bound: Array<string>): void {
     }
     case NodeKind.Binary: collect((<BinaryNode>node).left, into, bound); collect((<BinaryNode>node).right, into, bound); break;
     case NodeKind.Has: collect((<HasNode>node).select, into, bound); break;
+    case NodeKind.Message: {
+      const m = <MessageNode>node;
+      if (!into.messageTypes.includes(m.typeName)) into.messageTypes.push(m.typeName);
+      for (let i = 0; i < m.values.length; i++) collect(m.values[i], into, bound);
+      break;
+    }
     case NodeKind.Literal: case NodeKind.Ident: break;
     default: {
       const m = <MacroNode>node;

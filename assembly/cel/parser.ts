@@ -1,9 +1,9 @@
-// Recursive-descent CEL parser (cel-spec grammar, without message construction). Parsing happens
+// Recursive-descent CEL parser (cel-spec grammar, with message construction `a.b.T{f: v}`). Parsing happens
 // once at configure time; every error carries the offset where it was found.
 import { Lexer, Tok, Token } from "./lexer";
 import {
   Node, NodeKind, LiteralNode, IdentNode, SelectNode, IndexNode, CallNode, ListNode, MapNode,
-  UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode,
+  UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode, MessageNode,
 } from "./ast";
 import { Value } from "./value";
 
@@ -187,6 +187,8 @@ class Parser {
         const index = this.expr();
         if (index === null || !this.expect("]")) return null;
         node = new IndexNode(pos, node, index);
+      } else if (this.isOp("{") && isQualifiedName(node)) {
+        node = this.messageLiteral(node);
       } else {
         break;
       }
@@ -275,6 +277,27 @@ class Parser {
     return new CallNode(t.pos, t.text, null, args);
   }
 
+  /** `pkg.Type{field: value, ...}`: field names are identifiers, a trailing comma is allowed. */
+  messageLiteral(name: Node): Node | null {
+    this.advance(); // {
+    const fields = new Array<string>();
+    const values = new Array<Node>();
+    while (!this.isOp("}")) {
+      if (this.tok.kind != Tok.Ident) return this.fail("expected a field name in message construction", this.tok.pos);
+      const field = this.advance();
+      if (fields.includes(field.text)) return this.fail("field '" + field.text + "' is set twice", field.pos);
+      if (!this.expect(":")) return null;
+      const value = this.expr();
+      if (value === null) return null;
+      fields.push(field.text);
+      values.push(value);
+      if (this.isOp(",")) { this.advance(); continue; }
+      if (!this.isOp("}")) return this.fail("expected ',' or '}' in message construction", this.tok.pos);
+    }
+    this.advance();
+    return new MessageNode(name.pos, name.path!.join("."), fields, values);
+  }
+
   listLiteral(): Node | null {
     const pos = this.advance().pos;
     const items = new Array<Node>();
@@ -306,4 +329,11 @@ class Parser {
     this.advance();
     return new MapNode(pos, keys, values);
   }
+}
+
+/** An identifier or a chain of field selections on one: what may name a message type. */
+function isQualifiedName(node: Node): bool {
+  let n = node;
+  while (n.kind == NodeKind.Select) n = (<SelectNode>n).operand;
+  return n.kind == NodeKind.Ident && node.path !== null;
 }

@@ -1,7 +1,7 @@
 // CEL runtime values. Errors are values too (Kind.Error), so && / || / ?: can absorb them as
 // CEL specifies, and nothing in evaluation ever traps.
 
-export enum Kind { Null, Bool, Int, Uint, Double, String, List, Map, Timestamp, Error }
+export enum Kind { Null, Bool, Int, Uint, Double, String, List, Map, Timestamp, Message, Error }
 
 export class Value {
   kind: Kind = Kind.Null;
@@ -23,6 +23,8 @@ export class Value {
   static list(items: Array<Value>): Value { const v = new Value(); v.kind = Kind.List; v.list = items; return v; }
   static mapOf(m: CelMap): Value { const v = new Value(); v.kind = Kind.Map; v.map = m; return v; }
   static error(message: string): Value { const v = new Value(); v.kind = Kind.Error; v.s = message; return v; }
+  /** A message built by a struct literal (`pkg.Type{field: value}`): `s` is the type name, `map` the set fields. */
+  static message(typeName: string, fields: CelMap): Value { const v = new Value(); v.kind = Kind.Message; v.s = typeName; v.map = fields; return v; }
 
   get isError(): bool { return this.kind == Kind.Error; }
   get isNumeric(): bool { return this.kind == Kind.Int || this.kind == Kind.Uint || this.kind == Kind.Double; }
@@ -41,6 +43,7 @@ export class Value {
       case Kind.List: return "list";
       case Kind.Map: return "map";
       case Kind.Timestamp: return "google.protobuf.Timestamp";
+      case Kind.Message: return this.s;
       default: return "error";
     }
   }
@@ -94,6 +97,7 @@ export function valuesEqual(a: Value, b: Value): bool {
       for (let i = 0; i < x.length; i++) if (!valuesEqual(x[i], y[i])) return false;
       return true;
     }
+    case Kind.Message: if (a.s != b.s) return false; // same type: compare set fields as a map
     case Kind.Map: {
       const x = a.entries(), y = b.entries();
       if (x.size != y.size) return false;

@@ -33,6 +33,9 @@ export class ProtoWriter {
 
   tag(field: u32, wire: u32): void { this.varint((<u64>field << 3) | wire); }
 
+  fixed32(v: u32): void { store<u32>(this.reserve(4), v); this.len += 4; }
+  fixed64(v: u64): void { store<u64>(this.reserve(8), v); this.len += 8; }
+
   uint32Field(field: u32, v: u32): void {
     if (v == 0) return; // proto3: defaults are not written
     this.tag(field, WIRE_VARINT);
@@ -119,10 +122,19 @@ export class ProtoReader {
 
   string(): string { return String.UTF8.decode(this.bytes()); }
 
-  double(): f64 {
+  double(): f64 { return reinterpret<f64>(this.fixed64()); }
+
+  fixed64(): u64 {
     if (this.pos + 8 > this.view.length) { this.failed = true; return 0; }
-    const v = load<f64>(this.view.dataStart + <usize>this.pos);
+    const v = load<u64>(this.view.dataStart + <usize>this.pos);
     this.pos += 8;
+    return v;
+  }
+
+  fixed32(): u32 {
+    if (this.pos + 4 > this.view.length) { this.failed = true; return 0; }
+    const v = load<u32>(this.view.dataStart + <usize>this.pos);
+    this.pos += 4;
     return v;
   }
 

@@ -1,0 +1,513 @@
+// CEL values ⇄ protobuf bytes, driven by descriptors: how a typed `grpc` action's message builder
+// becomes the method's request, and how the reply becomes the value bound to its `var`
+// (research/wasm-shim-newer-config.md §3.2). Conversion is strictly typed, as wasm-shim's: a
+// uint32 field needs a CEL uint, a nested message a literal of that type; google.protobuf.Struct,
+// Value, ListValue, Timestamp and the wrappers also take the plain CEL values they stand for.
+import { Value, Kind, CelMap } from "../cel";
+import { ProtoWriter, ProtoReader, WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_I32 } from "./wire";
+import { MessageType, FieldInfo, FieldType } from "./descriptors";
+
+const MAX_DEPTH = 48;
+
+export class Encoded {
+  constructor(public bytes: ArrayBuffer | null, public error: string) {}
+}
+
+/** Encodes `value` (a struct literal of `type`, or a map for well-known types) as `type`. */
+export function encodeMessage(type: MessageType, value: Value): Encoded {
+  const w = new ProtoWriter();
+  const err = writeMessage(w, type, value, type.fullName, 0);
+  return err.length > 0 ? new Encoded(null, err) : new Encoded(w.finish(), "");
+}
+
+function writeMessage(w: ProtoWriter, type: MessageType, value: Value, path: string, depth: i32): string {
+  if (depth > MAX_DEPTH) return path + ": nested too deeply";
+  const name = type.fullName;
+  if (value.kind != Kind.Message || value.s != name) {
+    const wk = writeWellKnown(w, name, value, path, depth);
+    if (wk !== null) return wk;
+    if (value.kind == Kind.Message) return path + ": expected a " + name + ", got a " + value.s;
+    return path + ": expected a " + name + " literal, got " + value.typeName();
+  }
+  const fields = value.entries();
+  for (let i = 0; i < fields.size; i++) {
+    if (type.field(fields.keys[i].s) === null) return path + ": " + name + " has no field '" + fields.keys[i].s + "'";
+  }
+  // Field-number order, as protobuf encoders (and wasm-shim's) write them.
+  for (let i = 0; i < type.fields.length; i++) {
+    const info = type.fields[i];
+    const v = fields.getString(info.name);
+    if (v === null) continue;
+    const err = writeField(w, info, v, path + "." + info.name, depth);
+    if (err.length > 0) return err;
+  }
+  return "";
+}
+
+function writeField(w: ProtoWriter, f: FieldInfo, v: Value, path: string, depth: i32): string {
+  if (v.kind == Kind.Null && f.tracksPresence) return ""; // null leaves a message field unset
+  if (f.isMap) {
+    if (v.kind != Kind.Map) return path + ": expected a map, got " + v.typeName();
+    const entry = f.message!;
+    const keyField = entry.fieldByNumber(1)!, valueField = entry.fieldByNumber(2)!;
+    const m = v.entries();
+    for (let i = 0; i < m.size; i++) {
+      const e = new ProtoWriter();
+      let err = writeSingle(e, keyField, m.keys[i], path + "[key]", depth + 1, true);
+      if (err.length == 0) err = writeSingle(e, valueField, m.values[i], path + "[" + keyText(m.keys[i]) + "]", depth + 1, true);
+      if (err.length > 0) return err;
+      w.messageField(f.number, e);
+    }
+    return "";
+  }
+  if (f.repeated) {
+    if (v.kind != Kind.List) return path + ": expected a list, got " + v.typeName();
+    const items = v.items();
+    for (let i = 0; i < items.length; i++) {
+      const err = writeSingle(w, f, items[i], path + "[" + i.toString() + "]", depth + 1, true);
+      if (err.length > 0) return err;
+    }
+    return "";
+  }
+  return writeSingle(w, f, v, path, depth, f.tracksPresence);
+}
+
+/** One value of field `f`; `always` writes defaults too (oneof members, list items, map entries). */
+function writeSingle(w: ProtoWriter, f: FieldInfo, v: Value, path: string, depth: i32, always: bool): string {
+  switch (f.type) {
+    case FieldType.String: {
+      if (v.kind != Kind.String) return mismatch(path, "string", v);
+      if (always) w.stringFieldAlways(f.number, v.s); else w.stringField(f.number, v.s);
+      return "";
+    }
+    case FieldType.Bytes: {
+      if (v.kind != Kind.String) return mismatch(path, "bytes", v);
+      if (always || v.s.length > 0) w.bytesField(f.number, String.UTF8.encode(v.s));
+      return "";
+    }
+    case FieldType.Bool: {
+      if (v.kind != Kind.Bool) return mismatch(path, "bool", v);
+      if (always || v.b) { w.tag(f.number, WIRE_VARINT); w.varint(v.b ? 1 : 0); }
+      return "";
+    }
+    case FieldType.Uint32: case FieldType.Fixed32: {
+      if (v.kind != Kind.Uint) return mismatch(path, "uint", v);
+      if (v.u > 0xFFFFFFFF) return path + ": " + v.u.toString() + " does not fit a uint32";
+      if (always || v.u != 0) writeVarintOrFixed(w, f, v.u);
+      return "";
+    }
+    case FieldType.Uint64: case FieldType.Fixed64: {
+      if (v.kind != Kind.Uint) return mismatch(path, "uint", v);
+      if (always || v.u != 0) writeVarintOrFixed(w, f, v.u);
+      return "";
+    }
+    case FieldType.Int32: case FieldType.Sint32: case FieldType.Sfixed32: {
+      if (v.kind != Kind.Int) return mismatch(path, "int", v);
+      if (v.i < I32.MIN_VALUE || v.i > I32.MAX_VALUE) return path + ": " + v.i.toString() + " does not fit an int32";
+      if (always || v.i != 0) writeSigned(w, f, v.i);
+      return "";
+    }
+    case FieldType.Int64: case FieldType.Sint64: case FieldType.Sfixed64: {
+      if (v.kind != Kind.Int) return mismatch(path, "int", v);
+      if (always || v.i != 0) writeSigned(w, f, v.i);
+      return "";
+    }
+    case FieldType.Double: case FieldType.Float: {
+      if (v.kind != Kind.Double) return mismatch(path, "double", v);
+      if (always || v.d != 0) {
+        if (f.type == FieldType.Double) { w.tag(f.number, WIRE_I64); w.fixed64(reinterpret<u64>(v.d)); }
+        else { w.tag(f.number, WIRE_I32); w.fixed32(reinterpret<u32>(<f32>v.d)); }
+      }
+      return "";
+    }
+    case FieldType.Enum: {
+      if (v.kind != Kind.Int) return mismatch(path, "int (enum " + f.typeName + ")", v);
+      if (v.i < I32.MIN_VALUE || v.i > I32.MAX_VALUE) return path + ": " + v.i.toString() + " is not a value of " + f.typeName;
+      if (always || v.i != 0) { w.tag(f.number, WIRE_VARINT); w.varint(<u64>v.i); }
+      return "";
+    }
+    case FieldType.Message: {
+      const nested = new ProtoWriter();
+      const err = writeMessage(nested, f.message!, v, path, depth + 1);
+      if (err.length > 0) return err;
+      w.messageField(f.number, nested);
+      return "";
+    }
+    default: return path + ": field type " + (<i32>f.type).toString() + " is not supported";
+  }
+}
+
+function writeVarintOrFixed(w: ProtoWriter, f: FieldInfo, u: u64): void {
+  if (f.type == FieldType.Fixed32) { w.tag(f.number, WIRE_I32); w.fixed32(<u32>u); }
+  else if (f.type == FieldType.Fixed64) { w.tag(f.number, WIRE_I64); w.fixed64(u); }
+  else { w.tag(f.number, WIRE_VARINT); w.varint(u); }
+}
+
+function writeSigned(w: ProtoWriter, f: FieldInfo, i: i64): void {
+  if (f.type == FieldType.Sint32 || f.type == FieldType.Sint64) { w.tag(f.number, WIRE_VARINT); w.varint(<u64>((i << 1) ^ (i >> 63))); }
+  else if (f.type == FieldType.Sfixed32) { w.tag(f.number, WIRE_I32); w.fixed32(<u32>i); }
+  else if (f.type == FieldType.Sfixed64) { w.tag(f.number, WIRE_I64); w.fixed64(<u64>i); }
+  else { w.tag(f.number, WIRE_VARINT); w.varint(<u64>i); } // int32/int64: negative → 10-byte varint
+}
+
+function mismatch(path: string, want: string, v: Value): string {
+  return path + ": expected " + want + ", got " + v.typeName();
+}
+
+function keyText(k: Value): string { return k.kind == Kind.String ? k.s : k.typeName(); }
+
+/** Plain CEL values for the well-known types; null when `name` is not one or `v` is its own literal. */
+function writeWellKnown(w: ProtoWriter, name: string, v: Value, path: string, depth: i32): string | null {
+  if (name == "google.protobuf.Struct") {
+    if (v.kind != Kind.Map) return null;
+    return writeStructFields(w, v.entries(), path, depth);
+  }
+  if (name == "google.protobuf.Value") return v.kind == Kind.Message ? null : writeJsonValue(w, v, path, depth);
+  if (name == "google.protobuf.ListValue") {
+    if (v.kind != Kind.List) return null;
+    const items = v.items();
+    for (let i = 0; i < items.length; i++) {
+      const item = new ProtoWriter();
+      const err = writeJsonValue(item, items[i], path + "[" + i.toString() + "]", depth + 1);
+      if (err.length > 0) return err;
+      w.messageField(1, item);
+    }
+    return "";
+  }
+  if (name == "google.protobuf.Timestamp") {
+    if (v.kind != Kind.Timestamp) return null;
+    let seconds = v.i / 1000000000, nanos = v.i % 1000000000;
+    if (nanos < 0) { seconds -= 1; nanos += 1000000000; }
+    if (seconds != 0) { w.tag(1, WIRE_VARINT); w.varint(<u64>seconds); }
+    if (nanos != 0) { w.tag(2, WIRE_VARINT); w.varint(<u64>nanos); }
+    return "";
+  }
+  if (name.startsWith("google.protobuf.") && name.endsWith("Value")) return writeWrapper(w, name, v, path);
+  return null;
+}
+
+function writeStructFields(w: ProtoWriter, m: CelMap, path: string, depth: i32): string {
+  for (let i = 0; i < m.size; i++) {
+    if (m.keys[i].kind != Kind.String) return path + ": a google.protobuf.Struct needs string keys, got " + m.keys[i].typeName();
+    const entry = new ProtoWriter();
+    entry.stringFieldAlways(1, m.keys[i].s);
+    const value = new ProtoWriter();
+    const err = writeJsonValue(value, m.values[i], path + "." + m.keys[i].s, depth + 1);
+    if (err.length > 0) return err;
+    entry.messageField(2, value);
+    w.messageField(1, entry);
+  }
+  return "";
+}
+
+/** google.protobuf.Value{null_value = 1, number_value = 2, string_value = 3, bool_value = 4, struct_value = 5, list_value = 6}. */
+function writeJsonValue(w: ProtoWriter, v: Value, path: string, depth: i32): string {
+  if (depth > MAX_DEPTH) return path + ": nested too deeply";
+  switch (v.kind) {
+    case Kind.Null: w.tag(1, WIRE_VARINT); w.varint(0); return "";
+    case Kind.Bool: w.tag(4, WIRE_VARINT); w.varint(v.b ? 1 : 0); return "";
+    case Kind.Int: w.tag(2, WIRE_I64); w.fixed64(reinterpret<u64>(<f64>v.i)); return "";
+    case Kind.Uint: w.tag(2, WIRE_I64); w.fixed64(reinterpret<u64>(<f64>v.u)); return "";
+    case Kind.Double: w.tag(2, WIRE_I64); w.fixed64(reinterpret<u64>(v.d)); return "";
+    case Kind.String: w.stringFieldAlways(3, v.s); return "";
+    case Kind.Map: {
+      const s = new ProtoWriter();
+      const err = writeStructFields(s, v.entries(), path, depth + 1);
+      if (err.length > 0) return err;
+      w.messageField(5, s);
+      return "";
+    }
+    case Kind.List: {
+      const l = new ProtoWriter();
+      const err = writeWellKnown(l, "google.protobuf.ListValue", v, path, depth + 1);
+      if (err !== null && err.length > 0) return err;
+      w.messageField(6, l);
+      return "";
+    }
+    case Kind.Message: {
+      // A Struct or Value literal inside a Struct: encode it as what it is.
+      if (v.s == "google.protobuf.Struct") {
+        const fields = v.entries().getString("fields");
+        const s = new ProtoWriter();
+        if (fields !== null) {
+          if (fields.kind != Kind.Map) return path + ".fields: expected a map, got " + fields.typeName();
+          const err = writeStructFields(s, fields.entries(), path, depth + 1);
+          if (err.length > 0) return err;
+        }
+        w.messageField(5, s);
+        return "";
+      }
+      if (v.s == "google.protobuf.Value") return writeValueLiteral(w, v, path, depth);
+      return path + ": a " + v.s + " cannot be a google.protobuf.Value";
+    }
+    default: return path + ": a " + v.typeName() + " cannot be a google.protobuf.Value";
+  }
+}
+
+function writeValueLiteral(w: ProtoWriter, v: Value, path: string, depth: i32): string {
+  const f = v.entries();
+  if (f.size == 0) return "";
+  if (f.size > 1) return path + ": a google.protobuf.Value sets one field, got " + f.size.toString();
+  const k = f.keys[0].s, x = f.values[0];
+  if (k == "null_value") { w.tag(1, WIRE_VARINT); w.varint(0); return ""; }
+  if (k == "number_value") { if (x.kind != Kind.Double) return mismatch(path + ".number_value", "double", x); w.tag(2, WIRE_I64); w.fixed64(reinterpret<u64>(x.d)); return ""; }
+  if (k == "string_value") { if (x.kind != Kind.String) return mismatch(path + ".string_value", "string", x); w.stringFieldAlways(3, x.s); return ""; }
+  if (k == "bool_value") { if (x.kind != Kind.Bool) return mismatch(path + ".bool_value", "bool", x); w.tag(4, WIRE_VARINT); w.varint(x.b ? 1 : 0); return ""; }
+  if (k == "struct_value" || k == "list_value") return writeJsonValue(w, x, path + "." + k, depth + 1);
+  return path + ": google.protobuf.Value has no field '" + k + "'";
+}
+
+/** google.protobuf.{Bool,String,Int32,...}Value{value = 1} from the plain scalar. */
+function writeWrapper(w: ProtoWriter, name: string, v: Value, path: string): string | null {
+  if (v.kind == Kind.Message) return null;
+  if (name == "google.protobuf.BoolValue") { if (v.kind != Kind.Bool) return mismatch(path, "bool", v); if (v.b) { w.tag(1, WIRE_VARINT); w.varint(1); } return ""; }
+  if (name == "google.protobuf.StringValue") { if (v.kind != Kind.String) return mismatch(path, "string", v); w.stringField(1, v.s); return ""; }
+  if (name == "google.protobuf.UInt64Value" || name == "google.protobuf.UInt32Value") {
+    if (v.kind != Kind.Uint) return mismatch(path, "uint", v);
+    if (name == "google.protobuf.UInt32Value" && v.u > 0xFFFFFFFF) return path + ": " + v.u.toString() + " does not fit a uint32";
+    if (v.u != 0) { w.tag(1, WIRE_VARINT); w.varint(v.u); }
+    return "";
+  }
+  if (name == "google.protobuf.Int64Value" || name == "google.protobuf.Int32Value") {
+    if (v.kind != Kind.Int) return mismatch(path, "int", v);
+    if (v.i != 0) { w.tag(1, WIRE_VARINT); w.varint(<u64>v.i); }
+    return "";
+  }
+  if (name == "google.protobuf.DoubleValue") { if (v.kind != Kind.Double) return mismatch(path, "double", v); if (v.d != 0) { w.tag(1, WIRE_I64); w.fixed64(reinterpret<u64>(v.d)); } return ""; }
+  return null;
+}
+
+// ---- decoding -------------------------------------------------------------------------------
+
+/**
+ * Decodes `bytes` as `type` into the value a typed action reads: a map whose proto3 scalar,
+ * repeated and map fields are always present (with defaults), while message, oneof and
+ * `optional` fields are present only when set (so `has(reply.denied_response)` works); enums
+ * are ints; Struct/Value/ListValue/Timestamp/wrappers are their plain CEL values. Null when the
+ * bytes are not a valid message of that type.
+ */
+export function decodeMessage(type: MessageType, bytes: ArrayBuffer): Value | null {
+  return readMessage(type, bytes, 0);
+}
+
+function readMessage(type: MessageType, bytes: ArrayBuffer, depth: i32): Value | null {
+  if (depth > MAX_DEPTH) return null;
+  const wk = readWellKnown(type.fullName, bytes, depth);
+  if (wk !== null) return wk.isError ? null : wk;
+  const out = new CelMap();
+  const fields = type.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (f.isMap) out.setString(f.name, Value.mapOf(new CelMap()));
+    else if (f.repeated) out.setString(f.name, Value.list([]));
+    else if (!f.tracksPresence) out.setString(f.name, defaultOf(f));
+  }
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const number = r.tag();
+    if (r.failed) break;
+    const f = type.fieldByNumber(number);
+    if (f === null) { r.skip(); continue; }
+    if (f.isMap) {
+      if (r.wire != WIRE_LEN) return null;
+      const entry = readMapEntry(f, r.bytes(), depth);
+      if (entry === null) return null;
+      out.getString(f.name)!.entries().set(entry.keys[0], entry.values[0]);
+      continue;
+    }
+    if (f.repeated && r.wire == WIRE_LEN && isPackable(f.type)) {
+      // packed scalars
+      const packed = new ProtoReader(r.bytes());
+      const list = out.getString(f.name)!.items();
+      while (!packed.done) {
+        const v = readScalar(packed, f, wireOf(f.type));
+        if (v === null || packed.failed) return null;
+        list.push(v);
+      }
+      continue;
+    }
+    const v = readOne(r, f, depth);
+    if (v === null) return null;
+    if (f.repeated) out.getString(f.name)!.items().push(v);
+    else out.setString(f.name, v);
+  }
+  return r.failed ? null : Value.mapOf(out);
+}
+
+function readOne(r: ProtoReader, f: FieldInfo, depth: i32): Value | null {
+  if (f.type == FieldType.Message) {
+    if (r.wire != WIRE_LEN) return null;
+    return readMessage(f.message!, r.bytes(), depth + 1);
+  }
+  if (f.type == FieldType.String || f.type == FieldType.Bytes) {
+    if (r.wire != WIRE_LEN) return null;
+    return Value.string(r.string());
+  }
+  if (r.wire != wireOf(f.type)) return null;
+  return readScalar(r, f, r.wire);
+}
+
+function readScalar(r: ProtoReader, f: FieldInfo, wire: u32): Value | null {
+  switch (f.type) {
+    case FieldType.Bool: return Value.bool(r.varint() != 0);
+    case FieldType.Uint32: return Value.uint(r.varint() & 0xFFFFFFFF);
+    case FieldType.Uint64: return Value.uint(r.varint());
+    case FieldType.Int32: case FieldType.Enum: return Value.int(<i64><i32>r.varint());
+    case FieldType.Int64: return Value.int(<i64>r.varint());
+    case FieldType.Sint32: case FieldType.Sint64: { const u = r.varint(); return Value.int(<i64>(u >> 1) ^ -(<i64>(u & 1))); }
+    case FieldType.Fixed32: return Value.uint(<u64>r.fixed32());
+    case FieldType.Sfixed32: return Value.int(<i64><i32>r.fixed32());
+    case FieldType.Fixed64: return Value.uint(r.fixed64());
+    case FieldType.Sfixed64: return Value.int(<i64>r.fixed64());
+    case FieldType.Double: return Value.double(reinterpret<f64>(r.fixed64()));
+    case FieldType.Float: return Value.double(<f64>reinterpret<f32>(r.fixed32()));
+    default: return null;
+  }
+}
+
+function wireOf(t: FieldType): u32 {
+  if (t == FieldType.Double || t == FieldType.Fixed64 || t == FieldType.Sfixed64) return WIRE_I64;
+  if (t == FieldType.Float || t == FieldType.Fixed32 || t == FieldType.Sfixed32) return WIRE_I32;
+  if (t == FieldType.String || t == FieldType.Bytes || t == FieldType.Message) return WIRE_LEN;
+  return WIRE_VARINT;
+}
+
+function isPackable(t: FieldType): bool { return wireOf(t) != WIRE_LEN; }
+
+function readMapEntry(f: FieldInfo, bytes: ArrayBuffer, depth: i32): CelMap | null {
+  const entry = f.message!;
+  const keyField = entry.fieldByNumber(1), valueField = entry.fieldByNumber(2);
+  if (keyField === null || valueField === null) return null;
+  let key = defaultOf(keyField);
+  let value: Value = valueField.type == FieldType.Message ? Value.mapOf(new CelMap()) : defaultOf(valueField);
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const n = r.tag();
+    if (r.failed) break;
+    if (n == 1) { const k = readOne(r, keyField, depth); if (k === null) return null; key = k; }
+    else if (n == 2) { const v = readOne(r, valueField, depth); if (v === null) return null; value = v; }
+    else r.skip();
+  }
+  if (r.failed) return null;
+  const m = new CelMap();
+  m.set(key, value);
+  return m;
+}
+
+function defaultOf(f: FieldInfo): Value {
+  switch (f.type) {
+    case FieldType.String: case FieldType.Bytes: return Value.string("");
+    case FieldType.Bool: return Value.bool(false);
+    case FieldType.Uint32: case FieldType.Uint64: case FieldType.Fixed32: case FieldType.Fixed64: return Value.uint(0);
+    case FieldType.Double: case FieldType.Float: return Value.double(0);
+    default: return Value.int(0);
+  }
+}
+
+/** The well-known types as plain CEL values; null when `name` is not one; an error value when malformed. */
+function readWellKnown(name: string, bytes: ArrayBuffer, depth: i32): Value | null {
+  if (!name.startsWith("google.protobuf.")) return null;
+  if (name == "google.protobuf.Struct") return orError(readStruct(bytes, depth));
+  if (name == "google.protobuf.Value") return orError(readJsonValue(bytes, depth));
+  if (name == "google.protobuf.ListValue") return orError(readList(bytes, depth));
+  if (name == "google.protobuf.Timestamp") {
+    const r = new ProtoReader(bytes);
+    let seconds: i64 = 0, nanos: i64 = 0;
+    while (!r.done) {
+      const n = r.tag();
+      if (r.failed) break;
+      if (n == 1 && r.wire == WIRE_VARINT) seconds = <i64>r.varint();
+      else if (n == 2 && r.wire == WIRE_VARINT) nanos = <i64><i32>r.varint();
+      else r.skip();
+    }
+    return r.failed ? Value.error("bad Timestamp") : Value.timestamp(seconds * 1000000000 + nanos);
+  }
+  if (name.endsWith("Value") && name != "google.protobuf.Value") {
+    const r = new ProtoReader(bytes);
+    let out: Value = wrapperDefault(name);
+    while (!r.done) {
+      const n = r.tag();
+      if (r.failed) break;
+      if (n != 1) { r.skip(); continue; }
+      if (r.wire == WIRE_LEN) out = Value.string(r.string());
+      else if (r.wire == WIRE_I64) out = Value.double(reinterpret<f64>(r.fixed64()));
+      else if (r.wire == WIRE_I32) out = Value.double(<f64>reinterpret<f32>(r.fixed32()));
+      else if (r.wire == WIRE_VARINT) {
+        const u = r.varint();
+        if (name == "google.protobuf.BoolValue") out = Value.bool(u != 0);
+        else if (name.startsWith("google.protobuf.UInt")) out = Value.uint(u);
+        else out = Value.int(name == "google.protobuf.Int32Value" ? <i64><i32>u : <i64>u);
+      } else r.skip();
+    }
+    return r.failed ? Value.error("bad wrapper") : out;
+  }
+  return null;
+}
+
+function wrapperDefault(name: string): Value {
+  if (name == "google.protobuf.BoolValue") return Value.bool(false);
+  if (name == "google.protobuf.StringValue" || name == "google.protobuf.BytesValue") return Value.string("");
+  if (name.startsWith("google.protobuf.UInt")) return Value.uint(0);
+  if (name == "google.protobuf.DoubleValue" || name == "google.protobuf.FloatValue") return Value.double(0);
+  return Value.int(0);
+}
+
+/** google.protobuf.Struct bytes → CEL map; null when malformed. */
+export function decodeStructValue(bytes: ArrayBuffer): Value | null { return readStruct(bytes, 0); }
+
+function orError(v: Value | null): Value { return v !== null ? v : Value.error("malformed well-known type"); }
+
+function readStruct(bytes: ArrayBuffer, depth: i32): Value | null {
+  if (depth > MAX_DEPTH) return null;
+  const m = new CelMap();
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const n = r.tag();
+    if (r.failed) break;
+    if (n != 1 || r.wire != WIRE_LEN) { r.skip(); continue; }
+    const e = new ProtoReader(r.bytes());
+    let key = "";
+    let value: Value = Value.null();
+    while (!e.done) {
+      const k = e.tag();
+      if (e.failed) break;
+      if (k == 1 && e.wire == WIRE_LEN) key = e.string();
+      else if (k == 2 && e.wire == WIRE_LEN) { const v = readJsonValue(e.bytes(), depth + 1); if (v === null) return null; value = v; }
+      else e.skip();
+    }
+    if (e.failed) return null;
+    m.setString(key, value);
+  }
+  return r.failed ? null : Value.mapOf(m);
+}
+
+function readJsonValue(bytes: ArrayBuffer, depth: i32): Value | null {
+  if (depth > MAX_DEPTH) return null;
+  let out: Value = Value.null();
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const n = r.tag();
+    if (r.failed) break;
+    if (n == 1 && r.wire == WIRE_VARINT) { r.varint(); out = Value.null(); }
+    else if (n == 2 && r.wire == WIRE_I64) out = Value.double(reinterpret<f64>(r.fixed64()));
+    else if (n == 3 && r.wire == WIRE_LEN) out = Value.string(r.string());
+    else if (n == 4 && r.wire == WIRE_VARINT) out = Value.bool(r.varint() != 0);
+    else if (n == 5 && r.wire == WIRE_LEN) { const s = readStruct(r.bytes(), depth + 1); if (s === null) return null; out = s; }
+    else if (n == 6 && r.wire == WIRE_LEN) { const l = readList(r.bytes(), depth + 1); if (l === null) return null; out = l; }
+    else r.skip();
+  }
+  return r.failed ? null : out;
+}
+
+function readList(bytes: ArrayBuffer, depth: i32): Value | null {
+  if (depth > MAX_DEPTH) return null;
+  const items = new Array<Value>();
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const n = r.tag();
+    if (r.failed) break;
+    if (n == 1 && r.wire == WIRE_LEN) { const v = readJsonValue(r.bytes(), depth + 1); if (v === null) return null; items.push(v); }
+    else r.skip();
+  }
+  return r.failed ? null : Value.list(items);
+}

@@ -1,0 +1,128 @@
+import { DescriptorPool } from "../../assembly/proto/descriptors";
+import { BUILTIN_DESCRIPTORS } from "../../assembly/proto/builtin-descriptors";
+import { encodeMessage, decodeMessage } from "../../assembly/proto/dynamic-codec";
+import { encodeRateLimitRequest, DescriptorEntry } from "../../assembly/proto/ratelimit";
+import { ProtoWriter } from "../../assembly/proto/wire";
+import { compileCel, Resolver, Value, Kind } from "../../assembly/cel";
+
+function builtinPool(): DescriptorPool {
+  const pool = new DescriptorPool();
+  const bytes = new ArrayBuffer(BUILTIN_DESCRIPTORS.length);
+  memory.copy(changetype<usize>(bytes), changetype<usize>(BUILTIN_DESCRIPTORS), BUILTIN_DESCRIPTORS.length);
+  expect(pool.addFileDescriptorSet(bytes)).toBe("");
+  return pool;
+}
+
+function evalCel(source: string): Value {
+  const compiled = compileCel(source);
+  expect(compiled.error).toBe("");
+  return compiled.expression!.eval(new Resolver());
+}
+
+function hex(b: ArrayBuffer): string {
+  const u = Uint8Array.wrap(b);
+  let out = "";
+  for (let i = 0; i < u.length; i++) out += (u[i] < 16 ? "0" : "") + u[i].toString(16);
+  return out;
+}
+
+const RLS = "envoy.service.ratelimit.v3.RateLimitService";
+
+describe("built-in descriptors", () => {
+  it("hold the three services and their methods", () => {
+    const pool = builtinPool();
+    expect(pool.method(RLS, "ShouldRateLimit")).not.toBeNull();
+    expect(pool.method("kuadrant.service.ratelimit.v1.RateLimitService", "CheckRateLimit")!.input.fullName).toBe("envoy.service.ratelimit.v3.RateLimitRequest");
+    expect(pool.method("kuadrant.service.ratelimit.v1.RateLimitService", "Report")).not.toBeNull();
+    expect(pool.method("envoy.service.auth.v3.Authorization", "Check")!.output.fullName).toBe("envoy.service.auth.v3.CheckResponse");
+    expect(pool.message("envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry")).not.toBeNull();
+    expect(pool.message("envoy.service.auth.v3.AttributeContext.HttpRequest")!.field("headers")!.isMap).toBe(true);
+  });
+  it("refuse bytes that are not a FileDescriptorSet, leaving the pool as it was", () => {
+    const pool = builtinPool();
+    const junk = new ArrayBuffer(3);
+    store<u8>(changetype<usize>(junk), 0x0a);
+    store<u8>(changetype<usize>(junk) + 1, 0xff);
+    expect(pool.addFileDescriptorSet(junk)).toBe("not a FileDescriptorSet");
+    expect(pool.method(RLS, "ShouldRateLimit")).not.toBeNull();
+  });
+});
+
+describe("message builders → protobuf", () => {
+  it("a RateLimitRequest literal encodes byte for byte as the classic encoder does", () => {
+    const pool = builtinPool();
+    const v = evalCel("envoy.service.ratelimit.v3.RateLimitRequest{domain: 'llm/route', hits_addend: 3u, descriptors: ["
+      + "envoy.extensions.common.ratelimit.v3.RateLimitDescriptor{entries: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry{key: 'limit.free', value: string(1)}, envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry{key: 'user', value: 'alice'}]}]}");
+    const encoded = encodeMessage(pool.method(RLS, "ShouldRateLimit")!.input, v);
+    expect(encoded.error).toBe("");
+    const classic = encodeRateLimitRequest("llm/route", [[new DescriptorEntry("limit.free", "1"), new DescriptorEntry("user", "alice")]], 3);
+    expect(hex(encoded.bytes!)).toBe(hex(classic));
+  });
+  it("is strictly typed, with the path of the offending field", () => {
+    const pool = builtinPool();
+    const input = pool.method(RLS, "ShouldRateLimit")!.input;
+    expect(encodeMessage(input, evalCel("envoy.service.ratelimit.v3.RateLimitRequest{hits_addend: 1}")).error)
+      .toBe("envoy.service.ratelimit.v3.RateLimitRequest.hits_addend: expected uint, got int");
+    expect(encodeMessage(input, evalCel("envoy.service.ratelimit.v3.RateLimitRequest{nope: 'x'}")).error)
+      .toBe("envoy.service.ratelimit.v3.RateLimitRequest: envoy.service.ratelimit.v3.RateLimitRequest has no field 'nope'");
+    expect(encodeMessage(input, evalCel("envoy.service.ratelimit.v3.RateLimitRequest{descriptors: [{'entries': []}]}")).error)
+      .toBe("envoy.service.ratelimit.v3.RateLimitRequest.descriptors[0]: expected a envoy.extensions.common.ratelimit.v3.RateLimitDescriptor literal, got map");
+    expect(encodeMessage(input, evalCel("{'domain': 'x'}")).error)
+      .toBe("envoy.service.ratelimit.v3.RateLimitRequest: expected a envoy.service.ratelimit.v3.RateLimitRequest literal, got map");
+    expect(encodeMessage(input, evalCel("envoy.service.ratelimit.v3.RateLimitRequest{hits_addend: 4294967296u}")).error)
+      .toBe("envoy.service.ratelimit.v3.RateLimitRequest.hits_addend: 4294967296 does not fit a uint32");
+  });
+  it("Struct fields take plain maps and Struct/Value literals alike", () => {
+    const pool = builtinPool();
+    const metadata = pool.message("envoy.config.core.v3.Metadata")!;
+    const literal = encodeMessage(metadata, evalCel("envoy.config.core.v3.Metadata{filter_metadata: {'io.kuadrant': google.protobuf.Struct{fields: {'user': google.protobuf.Value{string_value: 'alice'}}}}}"));
+    const plain = encodeMessage(metadata, evalCel("envoy.config.core.v3.Metadata{filter_metadata: {'io.kuadrant': {'user': 'alice'}}}"));
+    expect(literal.error).toBe("");
+    expect(plain.error).toBe("");
+    expect(hex(literal.bytes!)).toBe(hex(plain.bytes!));
+  });
+});
+
+describe("replies → CEL", () => {
+  it("proto3 scalars and lists are present with defaults; unset messages are absent", () => {
+    const pool = builtinPool();
+    const output = pool.method(RLS, "ShouldRateLimit")!.output;
+    // overall_code = 2, one response_headers_to_add {key, value}
+    const header = new ProtoWriter();
+    header.stringField(1, "x-ratelimit-remaining");
+    header.stringField(2, "0");
+    const w = new ProtoWriter();
+    w.uint32Field(1, 2);
+    w.messageField(3, header);
+    const v = decodeMessage(output, w.finish())!;
+    expect(v.kind).toBe(Kind.Map);
+    expect(v.entries().getString("overall_code")!.i).toBe(2);
+    expect(v.entries().getString("statuses")!.items().length).toBe(0);
+    expect(v.entries().getString("dynamic_metadata")).toBeNull();
+    const h = v.entries().getString("response_headers_to_add")!.items()[0];
+    expect(h.entries().getString("key")!.s).toBe("x-ratelimit-remaining");
+    const empty = decodeMessage(output, new ArrayBuffer(0))!;
+    expect(empty.entries().getString("overall_code")!.i).toBe(0);
+  });
+  it("a oneof member is present only when set; Struct becomes a map", () => {
+    const pool = builtinPool();
+    const output = pool.method("envoy.service.auth.v3.Authorization", "Check")!.output;
+    const ok = new ProtoWriter();
+    ok.stringField(5, "x-remove-me");
+    const w = new ProtoWriter();
+    w.messageField(3, ok);
+    const v = decodeMessage(output, w.finish())!;
+    expect(v.entries().getString("denied_response")).toBeNull();
+    const okValue = v.entries().getString("ok_response")!;
+    expect(okValue.entries().getString("headers_to_remove")!.items()[0].s).toBe("x-remove-me");
+    expect(okValue.entries().getString("query_parameters_to_set")!.items().length).toBe(0);
+  });
+  it("bytes that are not the message are refused (null), never a trap", () => {
+    const pool = builtinPool();
+    const output = pool.method(RLS, "ShouldRateLimit")!.output;
+    const junk = new ArrayBuffer(2);
+    store<u8>(changetype<usize>(junk), 0x1a);
+    store<u8>(changetype<usize>(junk) + 1, 0x7f);
+    expect(decodeMessage(output, junk)).toBeNull();
+  });
+});
