@@ -17,6 +17,18 @@ export class RootContext {
 
   onTick(): void {}
 
+  /** Replies to calls this root context dispatched itself (dispatchGrpcCall below). */
+  onGrpcReply(token: u32, message: ArrayBuffer): void {}
+  onGrpcFailure(token: u32, status: u32, message: string): void {}
+
+  /** A unary call owned by the plugin, not by a stream (e.g. fetching descriptors at configure time). */
+  dispatchGrpcCall(cluster: string, service: string, method: string,
+                   initialMetadata: Array<HeaderPair>, message: ArrayBuffer, timeoutMs: u32): host.GrpcDispatch {
+    const dispatch = host.grpcCall(cluster, service, method, initialMetadata, message, timeoutMs);
+    if (dispatch.status == WasmResult.Ok) rootCallOwners.set(dispatch.token, this.contextId);
+    return dispatch;
+  }
+
   /** Returns the per-request context; the default passes every request through. */
   createHttpContext(contextId: u32): HttpContext { return new HttpContext(contextId, this); }
 
@@ -94,6 +106,7 @@ let rootFactory: RootContextFactory = (id: u32): RootContext => new RootContext(
 const roots = new Map<u32, RootContext>();
 const streams = new Map<u32, HttpContext>();
 const grpcCallOwners = new Map<u32, u32>();
+const rootCallOwners = new Map<u32, u32>();
 
 /** The entry module calls this once, at top level, to install its root context class. */
 export function setRootContextFactory(factory: RootContextFactory): void {
@@ -145,7 +158,21 @@ function takeCallOwner(token: u32): HttpContext | null {
   return stream;
 }
 
+/** The root context that made a call itself (replies arrive on it: it is already effective). */
+function takeRootCaller(token: u32): RootContext | null {
+  const rootId = rootCallOwners.get(token);
+  rootCallOwners.delete(token);
+  return rootContext(rootId);
+}
+
 export function deliverGrpcReceive(token: u32, messageSize: u32): void {
+  if (rootCallOwners.has(token)) {
+    const root = takeRootCaller(token);
+    if (root === null) return;
+    const message = host.getBufferBytes(BufferType.GrpcCallMessage, 0, messageSize);
+    root.onGrpcReply(token, message !== null ? message : new ArrayBuffer(0));
+    return;
+  }
   const stream = takeCallOwner(token);
   if (stream === null) {
     host.logDebug("grpc reply for token " + token.toString() + " dropped: its stream is gone");
@@ -157,6 +184,11 @@ export function deliverGrpcReceive(token: u32, messageSize: u32): void {
 
 export function deliverGrpcClose(token: u32, statusCode: u32): void {
   const status = host.getStatus();
+  if (rootCallOwners.has(token)) {
+    const root = takeRootCaller(token);
+    if (root !== null) root.onGrpcFailure(token, statusCode, status.message);
+    return;
+  }
   const stream = takeCallOwner(token);
   if (stream === null) {
     host.logDebug("grpc close for token " + token.toString() + " dropped: its stream is gone");

@@ -27,6 +27,14 @@ export class Expression {
     return evaluator.eval(this.root);
   }
 
+  /** Evaluates with variables bound (a grpc action's `var` inside its onReply), innermost last. */
+  evalWith(resolver: Resolver, names: Array<string>, values: Array<Value>): Value {
+    const evaluator = sharedEvaluator;
+    evaluator.reset(resolver);
+    for (let i = 0; i < names.length; i++) evaluator.scope.push(names[i], values[i]);
+    return evaluator.eval(this.root);
+  }
+
   /** True when any attribute path starts with `root` (e.g. "auth"). */
   usesRoot(root: string): bool {
     for (let i = 0; i < this.attributes.length; i++) if (this.attributes[i][0] == root) return true;

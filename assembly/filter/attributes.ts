@@ -1,6 +1,7 @@
-// The attributes a request's expressions read, resolved through the host and cached per stream.
-// Request attributes are warmed in on_request_headers (Envoy drops them once the request
-// continues); auth.* comes from our auth action, else ext_authz metadata, else filter state.
+// The attributes a request's expressions read, resolved through the host and cached per stream,
+// and the request's value store (what `store` actions and auth calls write). Request attributes
+// are warmed in on_request_headers (Envoy drops them once the request continues); auth.* comes
+// from the store (our auth call), else ext_authz metadata, else filter state.
 import { Resolver, Value, CelMap, Kind } from "../cel";
 import { getProperty, getPropertyKeyed, logDebug, debugEnabled } from "../abi/hostcalls";
 import { HeaderPair } from "../abi/pairs";
@@ -15,12 +16,28 @@ export class StreamAttributes extends Resolver {
   private cache: Map<string, Value | null> = new Map();
   requestHeaders: CelMap | null = null;
   responseHeaders: CelMap | null = null;
-  /** dynamic_metadata of our own auth action, when one ran. */
-  authIdentity: Value | null = null;
   responseBody: BodyCapture | null = null;
   requestBody: BodyCapture | null = null;
+  /** The value store: stored paths as nested maps ("kuadrant.internal.response.body" → kuadrant → internal → ...). */
+  private stored: CelMap = new CelMap();
+  /** First segments of the paths the action set stores: roots its expressions may name. */
+  storeRoots: Array<string> = [];
 
-  isRoot(name: string): bool { return ROOTS.includes(name); }
+  isRoot(name: string): bool { return ROOTS.includes(name) || this.storeRoots.includes(name); }
+
+  /** Writes a value-store path (a later write of the same path replaces it). */
+  store(path: string, value: Value): void {
+    const segments = path.split(".");
+    let m = this.stored;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const next = m.getString(segments[i]);
+      if (next !== null && next.kind == Kind.Map) { m = next.entries(); continue; }
+      const fresh = new CelMap();
+      m.setString(segments[i], Value.mapOf(fresh));
+      m = fresh;
+    }
+    m.setString(segments[segments.length - 1], value);
+  }
 
   /** Reads and caches `path` now (request attributes must be read before the request continues). */
   warm(path: Array<string>, key: string): void { this.resolve(path, key); }
@@ -34,6 +51,10 @@ export class StreamAttributes extends Resolver {
   }
 
   resolve(path: Array<string>, key: string): Value | null {
+    // Stored values appear as the request runs: never cached.
+    const stored = this.stored.getString(path[0]);
+    if (stored !== null) return selectPath(stored, path, 1);
+    if (this.storeRoots.includes(path[0]) && path[0] != "auth") return null;
     if (this.cache.has(key)) return this.cache.get(key);
     const value = this.fetch(path, key);
     if (value === null || !value.isError) this.cache.set(key, value);
@@ -54,8 +75,10 @@ export class StreamAttributes extends Resolver {
       return selectPath(Value.mapOf(headers), path, 2);
     }
     if (path.length == 1) return this.whole(root);
-    // wasm-shim's synthetic attribute: the client's address without the port (per-IP limits).
+    // wasm-shim's synthetic attributes: the client's address without the port (per-IP limits),
+    // and the gRPC service and method of a gRPC request.
     if (root == "source" && path.length == 2 && path[1] == "remote_address") return this.remoteAddress();
+    if (root == "request" && path.length == 3 && path[1] == "grpc") return this.grpcTarget(path[2]);
     if (root == "filter_state") {
       const r = getProperty(path);
       return r.found ? jsonOrString(r.bytes) : null;
@@ -86,9 +109,23 @@ export class StreamAttributes extends Resolver {
     return r.found ? inferValue(r.bytes, 0) : null;
   }
 
+  /** request.grpc.service / method, from "/pkg.Service/Method" when the request is gRPC. */
+  private grpcTarget(which: string): Value | null {
+    const headers = this.requestHeaders;
+    if (headers === null) return null;
+    const type = headers.getString("content-type");
+    if (type === null || !type.s.startsWith("application/grpc")) return null;
+    const path = this.resolve(["request", "url_path"], "request\0url_path");
+    if (path === null || path.kind != Kind.String) return null;
+    const parts = path.s.split("/");
+    if (parts.length != 3 || parts[0].length != 0 || parts[1].length == 0 || parts[2].length == 0) return null;
+    if (which == "service") return Value.string(parts[1]);
+    if (which == "method") return Value.string(parts[2]);
+    return null;
+  }
+
+  /** auth.* when nothing stored it: Envoy's ext_authz metadata, else wasm-shim ≤ 0.11 filter state. */
   private auth(path: Array<string>): Value | null {
-    const own = this.authIdentity;
-    if (own !== null) return selectPath(own, path, 1);
     // Identity from Envoy's ext_authz filter (Authorino's dynamic metadata).
     const ext = new Array<string>();
     ext.push("metadata"); ext.push("filter_metadata"); ext.push(EXT_AUTHZ);

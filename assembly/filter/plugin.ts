@@ -1,14 +1,17 @@
 // The plugin's root context: parses the configuration once (refusing it, with JSON paths and
-// reasons, when it is wrong), plans what each request must read, and creates request flows.
+// reasons, when it is wrong), plans every action set (plan.ts), fetches the descriptors of
+// `dynamic` services it does not know, and creates a request flow per stream.
 import { RootContext, HttpContext } from "../abi/context";
 import { logError, logDebug, logInfo, logWarn, setLogLevelOverride } from "../abi/hostcalls";
-import { parsePluginConfig, PluginConfig, ActionSet, Action, ConditionalData, ServiceType } from "./config";
+import { parsePluginConfig, PluginConfig, ServiceType } from "./config";
 import { HostIndex } from "./routing";
 import { FilterMetrics, MetricsOptions } from "./metrics";
 import { RequestFlow } from "./request-flow";
 import { Expression } from "../cel";
 import { CHECK_REQUEST_ATTRIBUTES } from "./auth-check";
 import { parseJson, JsonValue, JsonKind } from "../json";
+import { buildPlans, SetPlan, NodeKind } from "./plan";
+import { DescriptorFetcher } from "./descriptor-fetch";
 
 /** Attribute roots that must be read while the request headers are still available. */
 const WARM_ROOTS: Array<string> = ["request", "source", "destination", "connection", "metadata"];
@@ -16,6 +19,8 @@ const WARM_ROOTS: Array<string> = ["request", "source", "destination", "connecti
 export class Plugin extends RootContext {
   config: PluginConfig = new PluginConfig();
   hosts: HostIndex = new HostIndex([]);
+  /** One plan per action set, index for index. */
+  plans: Array<SetPlan> = [];
   metrics: FilterMetrics = new FilterMetrics([], new MetricsOptions());
   requestAttributePaths: Array<Array<string>> = [];
   /** The NUL-joined keys of requestAttributePaths, index for index. */
@@ -24,6 +29,7 @@ export class Plugin extends RootContext {
   /** JSON pointers read from the request body; empty when no expression uses requestBodyJSON. */
   requestBodyPointers: Array<string> = [];
   private metricsOptions: MetricsOptions = new MetricsOptions();
+  private fetcher: DescriptorFetcher | null = null;
 
   /** VM configuration: our own options (the plugin configuration stays pure Kuadrant). */
   onVmStart(vmConfiguration: ArrayBuffer): bool {
@@ -51,31 +57,56 @@ export class Plugin extends RootContext {
     for (let i = 0; i < config.ignored.length; i++) logDebug("ignored " + config.ignored[i]);
     for (let i = 0; i < config.warnings.length; i++) logWarn("plugin configuration: " + config.warnings[i]);
     setLogLevelOverride(config.logLevel);
+    const planned = buildPlans(config);
+    for (let i = 0; i < planned.warnings.length; i++) logWarn("plugin configuration: " + planned.warnings[i]);
     this.config = config;
+    this.plans = planned.plans;
     this.hosts = new HostIndex(config.actionSets);
     this.metrics = new FilterMetrics(config.requestData, this.metricsOptions);
-    this.plan();
+    this.planAttributes();
+    const fetcher = new DescriptorFetcher(this, config);
+    this.fetcher = fetcher.needed ? fetcher : null;
+    if (fetcher.needed) fetcher.start();
     logInfo("configured: " + config.actionSets.length.toString() + " action set(s), " + config.services.size.toString() + " service(s), " + config.requestData.length.toString() + " request data binding(s)");
     return true;
   }
 
-  private usesAuth(): bool {
-    const sets = this.config.actionSets;
-    for (let s = 0; s < sets.length; s++) {
-      for (let a = 0; a < sets[s].actions.length; a++) if (sets[s].actions[a].service.type == ServiceType.Auth) return true;
-    }
-    return false;
+  onTick(): void {
+    const fetcher = this.fetcher;
+    if (fetcher !== null) fetcher.onTick();
+  }
+
+  onGrpcReply(token: u32, message: ArrayBuffer): void {
+    const fetcher = this.fetcher;
+    if (fetcher !== null) fetcher.onReply(token, message);
+  }
+
+  onGrpcFailure(token: u32, status: u32, message: string): void {
+    const fetcher = this.fetcher;
+    if (fetcher !== null) fetcher.onFailure(token, status, message);
   }
 
   createHttpContext(contextId: u32): HttpContext {
     return new RequestFlow(contextId, this, this);
   }
 
-  /** Collects every attribute path and response-body pointer the configuration can read. */
-  private plan(): void {
+  /** Collects every attribute path and body pointer the plans can read. */
+  private planAttributes(): void {
+    this.requestAttributePaths = [];
+    this.requestAttributeKeys = [];
     const expressions = new Array<Expression>();
-    const sets = this.config.actionSets;
-    for (let s = 0; s < sets.length; s++) collectSet(sets[s], expressions);
+    let usesAuth = false;
+    for (let p = 0; p < this.plans.length; p++) {
+      const plan = this.plans[p];
+      const set = plan.set;
+      for (let i = 0; i < set.predicates.length; i++) expressions.push(set.predicates[i]);
+      for (let n = 0; n < plan.nodes.length; n++) {
+        const node = plan.nodes[n];
+        const exprs = node.kind == NodeKind.Classic ? node.classic.expressions() : node.typed.expressions();
+        for (let i = 0; i < exprs.length; i++) expressions.push(exprs[i]);
+        if (node.kind == NodeKind.Classic && node.classic.service.type == ServiceType.Auth) usesAuth = true;
+      }
+    }
     for (let i = 0; i < this.config.requestData.length; i++) expressions.push(this.config.requestData[i].expression);
     const seen = new Set<string>();
     const pointers = new Set<string>();
@@ -92,40 +123,11 @@ export class Plugin extends RootContext {
     }
     this.responseBodyPointers = pointers.values();
     this.requestBodyPointers = requestPointers.values();
-    // An action waits for the request body when it, or a label sent with it, reads that body.
-    let labelsUseBody = false;
-    for (let i = 0; i < this.config.requestData.length; i++) if (this.config.requestData[i].expression.usesRequestBody) labelsUseBody = true;
-    for (let s = 0; s < sets.length; s++) {
-      for (let a = 0; a < sets[s].actions.length; a++) {
-        const action = sets[s].actions[a];
-        // Auth never waits: labels that read a body are left out of its metadata.
-        const sendsLabels = action.service.type == ServiceType.RateLimit || action.service.type == ServiceType.RateLimitCheck;
-        action.needsRequestBody = action.usesRequestBody() || (labelsUseBody && sendsLabels);
-      }
-    }
-    if (this.usesAuth()) {
+    if (usesAuth) {
       for (let i = 0; i < CHECK_REQUEST_ATTRIBUTES.length; i++) {
         const key = CHECK_REQUEST_ATTRIBUTES[i].join("\0");
         if (!seen.has(key)) { seen.add(key); this.requestAttributePaths.push(CHECK_REQUEST_ATTRIBUTES[i]); this.requestAttributeKeys.push(key); }
       }
     }
-  }
-}
-
-function collectSet(set: ActionSet, into: Array<Expression>): void {
-  for (let i = 0; i < set.predicates.length; i++) into.push(set.predicates[i]);
-  for (let a = 0; a < set.actions.length; a++) collectAction(set.actions[a], into);
-}
-
-function collectAction(action: Action, into: Array<Expression>): void {
-  for (let i = 0; i < action.predicates.length; i++) into.push(action.predicates[i]);
-  for (let b = 0; b < action.conditionalData.length; b++) collectBlock(action.conditionalData[b], into);
-}
-
-function collectBlock(block: ConditionalData, into: Array<Expression>): void {
-  for (let i = 0; i < block.predicates.length; i++) into.push(block.predicates[i]);
-  for (let d = 0; d < block.data.length; d++) {
-    const e = block.data[d].expression;
-    if (e !== null) into.push(e);
   }
 }

@@ -1,49 +1,50 @@
-// One request through the plugin: route to an action set, run its actions in order (each
-// rate-limit check pauses the request until Limitador answers), enforce the answers, and send
-// the Reports once the response is complete (design §3.3).
+// One request through the plugin, as Envoy drives it: route to an action set, then turn each
+// callback into an executor event (executor.ts) and the executor's state into Envoy's answer —
+// hold the request while a request-phase guard is unfinished, hold the body while an action that
+// reads it decides, hold the response headers for a response-phase guard, never hold the
+// response body (usage is read as it passes). The host side of the tasks is FlowEffects.
 import { HttpContext, RootContext } from "../abi/context";
 import { HeaderPair } from "../abi/pairs";
 import { MapType, BufferType, HeadersStatus, DataStatus, TrailersStatus, WasmResult } from "../abi/enums";
-import { getHeaderMapPairs, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setProperty, currentTimeNanoseconds, logDebug, debugEnabled, logWarn, logInfo } from "../abi/hostcalls";
-import { Action, ActionSet, ServiceType } from "./config";
+import {
+  getHeaderMapPairs, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setProperty,
+  currentTimeNanoseconds, logDebug, debugEnabled, logWarn, logInfo,
+} from "../abi/hostcalls";
+import { ServiceConfig } from "./config";
 import { StreamAttributes } from "./attributes";
-import { allHold, buildRateLimitRequest } from "./descriptors";
-import { encodeRateLimitRequest, decodeRateLimitResponse, RateLimitCode } from "../proto/ratelimit";
+import { allHold } from "./descriptors";
 import { BodyCapture, BodyMode } from "./body-capture";
 import { Plugin } from "./plugin";
 import { RequestStats } from "./metrics";
-import { buildCheckRequest } from "./auth-check";
-import { decodeCheckResponse } from "../proto/auth";
-import { decodeStruct } from "../proto/struct";
+import { Executor } from "./executor";
+import { Phase } from "./plan";
+import { StreamEffects, TaskContext } from "./tasks/context";
 
-const TOO_MANY_REQUESTS = "Too Many Requests\n";
 const INTERNAL_ERROR = "Internal Server Error.\n";
 
-class CallInFlight {
-  constructor(public action: Action, public startedNs: u64) {}
-}
-
 export class RequestFlow extends HttpContext {
-  private readonly attrs: StreamAttributes = new StreamAttributes();
-  private actionSet: ActionSet | null = null;
-  private cursor: i32 = 0;
-  private paused: bool = false;
-  private calls: Map<u32, CallInFlight> = new Map();
-  private reports: Array<Action> = [];
-  private responseHeadersToAdd: Array<HeaderPair> = [];
-  private requestId: string = "";
-  private requestHeaders: Array<HeaderPair> = [];
-  private responseDone: bool = false;
-  /** requestBodyJSON support: the captured request body, and whether an action waits for it. */
+  readonly attrs: StreamAttributes = new StreamAttributes();
+  readonly stats: RequestStats = new RequestStats();
+  private executor: Executor | null = null;
+  private ctx: TaskContext | null = null;
+  requestId: string = "";
+  private hostMatched: bool = false;
+  /** Where the stream is held: request headers, request body, response headers. */
+  private pausedHeaders: bool = false;
+  private pausedBody: bool = false;
+  private pausedResponse: bool = false;
+  /** Request headers can still change (Envoy drops the map once the request continues). */
+  requestHeadersWritable: bool = false;
+  responseHeadersWritable: bool = false;
+  responseStarted: bool = false;
   private requestBody: BodyCapture | null = null;
   private requestBodyComplete: bool = true;
   private requestBodySeen: u32 = 0;
-  private waitingForBody: bool = false;
+  private capture: BodyCapture | null = null;
+  private responseDone: bool = false;
   private status: u32 = 0;
-  private hostMatched: bool = false;
-  private readonly stats: RequestStats = new RequestStats();
 
-  constructor(contextId: u32, root: RootContext, private readonly plugin: Plugin) {
+  constructor(contextId: u32, root: RootContext, readonly plugin: Plugin) {
     super(contextId, root);
   }
 
@@ -52,7 +53,6 @@ export class RequestFlow extends HttpContext {
   onRequestHeaders(headerCount: u32, endOfStream: bool): i32 {
     const pairs = getHeaderMapPairs(MapType.RequestHeaders);
     this.attrs.captureRequestHeaders(pairs);
-    this.requestHeaders = pairs;
     const id = headerValue(pairs, "x-request-id");
     this.requestId = isHeaderValue(id) ? id : "";
     let authority = headerValue(pairs, ":authority");
@@ -68,6 +68,7 @@ export class RequestFlow extends HttpContext {
     const keys = this.plugin.requestAttributeKeys;
     for (let i = 0; i < paths.length; i++) this.attrs.warm(paths[i], keys[i]);
     const holds: Array<bool> = [false];
+    let chosen = -1;
     for (let i = 0; i < candidates.length; i++) {
       const err = allHold(candidates[i].predicates, this.attrs, holds);
       if (err !== null) {
@@ -76,215 +77,113 @@ export class RequestFlow extends HttpContext {
         this.reply(500, "route_predicate_error", INTERNAL_ERROR, []);
         return HeadersStatus.StopIteration;
       }
-      if (holds[0]) { this.actionSet = candidates[i]; break; }
+      if (holds[0]) { chosen = candidates[i].index; break; }
     }
-    if (this.actionSet === null) return HeadersStatus.Continue;
-    if (debugEnabled()) logDebug("request " + this.requestId + " matched action set '" + this.actionSet!.name + "'");
+    if (chosen < 0) return HeadersStatus.Continue;
+    const plan = this.plugin.plans[chosen];
+    if (debugEnabled()) logDebug("request " + this.requestId + " matched action set '" + plan.set.name + "'");
+    this.attrs.storeRoots = plan.storeRoots;
     if (this.plugin.requestBodyPointers.length > 0) {
       // wasm-shim parses a request body as JSON whatever its content-type says.
-      const mode = endOfStream ? BodyMode.Ignore : BodyMode.Json;
-      const body = new BodyCapture(mode, this.plugin.requestBodyPointers);
+      const body = new BodyCapture(endOfStream ? BodyMode.Ignore : BodyMode.Json, this.plugin.requestBodyPointers);
       this.requestBody = body;
       this.attrs.requestBody = body;
-      this.requestBodyComplete = endOfStream || mode == BodyMode.Ignore;
-      if (this.requestBodyComplete) body.finish();
+      this.requestBodyComplete = endOfStream;
+      if (endOfStream) body.finish();
     }
-    if (this.runActions()) return HeadersStatus.Continue;
-    // Waiting for the body: let it come (StopAll would hold it back from us too).
-    if (this.waitingForBody) return HeadersStatus.Continue;
-    this.paused = !this.localReplySent;
-    return HeadersStatus.StopIteration;
+    const ctx = new TaskContext(this.attrs, new FlowEffects(this), this.plugin.config, this.stats, pairs);
+    const executor = new Executor(plan, ctx);
+    this.ctx = ctx;
+    this.executor = executor;
+    this.requestHeadersWritable = true;
+    executor.reach(Phase.RequestHeaders);
+    if (this.requestBodyComplete) executor.reach(Phase.RequestBody);
+    if (this.localReplySent) return HeadersStatus.StopIteration;
+    if (this.requestHeld()) { this.pausedHeaders = true; return HeadersStatus.StopIteration; }
+    this.requestHeadersWritable = false;
+    return HeadersStatus.Continue;
   }
 
-  /** Reads the request body for requestBodyJSON; holds it while the actions that need it run. */
+  /** Reads the request body for requestBodyJSON; holds it while the actions that need it decide. */
   onRequestBody(bodySize: u32, endOfStream: bool): i32 {
+    const executor = this.executor;
+    if (executor === null || this.localReplySent) return DataStatus.Continue;
     const body = this.requestBody;
-    if (body === null || this.requestBodyComplete) return DataStatus.Continue;
-    // With StopIterationAndBuffer the buffer keeps growing: read only what is new.
-    if (bodySize > this.requestBodySeen) {
-      const chunk = getBufferBytes(BufferType.RequestBody, this.requestBodySeen, bodySize - this.requestBodySeen);
-      if (chunk !== null) body.push(chunk);
-      this.requestBodySeen = bodySize;
-    }
-    if (!endOfStream) return this.waitingForBody ? DataStatus.StopIterationAndBuffer : DataStatus.Continue;
-    body.finish();
-    this.requestBodyComplete = true;
-    if (!this.waitingForBody) return DataStatus.Continue;
-    this.waitingForBody = false;
-    if (this.runActions()) return DataStatus.Continue;
-    this.paused = !this.localReplySent;
-    return DataStatus.StopIterationAndBuffer;
-  }
-
-  /**
-   * Runs request-phase actions from the cursor. Returns true when the request may continue now,
-   * false when a call is in flight, a local reply was sent, or the next action waits for the
-   * request body (waitingForBody is then set).
-   */
-  private runActions(): bool {
-    const actions = this.actionSet!.actions;
-    const holds: Array<bool> = [false];
-    while (this.cursor < actions.length) {
-      const action = actions[this.cursor];
-      if (action.needsRequestBody && !this.requestBodyComplete) { this.waitingForBody = true; return false; }
-      this.cursor++;
-      const type = action.service.type;
-      if (type == ServiceType.RateLimitReport) { this.reports.push(action); continue; }
-      if (type == ServiceType.Tracing) continue;
-      const err = allHold(action.predicates, this.attrs, holds);
-      if (err !== null) { if (!this.fail(action, err)) return false; continue; }
-      if (!holds[0]) continue;
-      if (action.misconfigured.length > 0) { if (!this.fail(action, "misconfigured: " + action.misconfigured)) return false; continue; }
-      if (type == ServiceType.Auth) {
-        if (this.dispatchAuth(action)) return false;
-        if (this.localReplySent) return false;
-        continue;
+    if (body !== null && !this.requestBodyComplete) {
+      // With StopIterationAndBuffer the buffer keeps growing: read only what is new.
+      if (bodySize > this.requestBodySeen) {
+        const chunk = getBufferBytes(BufferType.RequestBody, this.requestBodySeen, bodySize - this.requestBodySeen);
+        if (chunk !== null) body.push(chunk);
+        this.requestBodySeen = bodySize;
       }
-      if (this.dispatchRateLimit(action, false)) return false;
-      if (this.localReplySent) return false;
+      if (endOfStream) { body.finish(); this.requestBodyComplete = true; }
     }
-    return true;
+    if (endOfStream) executor.reach(Phase.RequestBody);
+    if (this.localReplySent) return DataStatus.StopIterationAndBuffer;
+    if (executor.holds(Phase.RequestBody)) {
+      if (endOfStream) this.pausedBody = true;
+      return DataStatus.StopIterationAndBuffer;
+    }
+    return DataStatus.Continue;
   }
 
-  /** Asks Authorino (envoy.service.auth.v3.Authorization/Check). True when the call is in flight. */
-  private dispatchAuth(action: Action): bool {
-    const message = buildCheckRequest(action, this.plugin.config.requestData, this.attrs, this.requestHeaders);
-    return this.send(action, message);
-  }
-
-  private send(action: Action, message: ArrayBuffer): bool {
-    const metadata = new Array<HeaderPair>();
-    if (this.requestId.length > 0) metadata.push(new HeaderPair("x-request-id", this.requestId));
-    const svc = action.service;
-    const dispatch = this.dispatchGrpcCall(svc.endpoint, svc.grpcService, svc.grpcMethod, metadata, message, svc.timeoutMs);
-    if (dispatch.status != WasmResult.Ok) {
-      this.fail(action, "dispatch to cluster '" + svc.endpoint + "' failed with status " + dispatch.status.toString());
-      return false;
-    }
-    this.calls.set(dispatch.token, new CallInFlight(action, currentTimeNanoseconds()));
-    return true;
-  }
-
-  /** Applies Authorino's answer: identity and upstream headers, or its denial. */
-  private onAuthReply(action: Action, message: ArrayBuffer): void {
-    const response = decodeCheckResponse(message);
-    if (response === null) { this.afterFailure(action, "reply is not a CheckResponse"); return; }
-    if (response.statusCode != 0 || response.denied) {
-      const status = response.deniedStatus != 0 ? response.deniedStatus : 403;
-      const headers = new Array<HeaderPair>();
-      for (let i = 0; i < response.headers.length; i++) headers.push(new HeaderPair(response.headers[i].key, response.headers[i].value));
-      this.stats.errors.push("auth_denied");
-      logInfo("request " + this.requestId + " denied by auth (" + status.toString() + ")");
-      this.reply(status, "auth_denied", response.deniedBody, headers);
-      return;
-    }
-    if (!response.ok || response.unsupported.length > 0) {
-      // Same as wasm-shim: what we cannot honour is not silently dropped.
-      this.stats.errors.push("auth_unsupported");
-      logWarn("auth answer cannot be honoured: " + (response.ok ? "ok_response sets " + response.unsupported.join(", ") : "neither ok_response nor denied_response"));
-      this.reply(500, "auth_unsupported_response", INTERNAL_ERROR, []);
-      return;
-    }
-    const md = response.dynamicMetadata;
-    if (md !== null) {
-      const identity = decodeStruct(md);
-      if (identity !== null) this.attrs.authIdentity = identity;
-      setProperty(["kuadrant.auth"], md); // for filters after us (filter state wasm.kuadrant.auth)
-    }
-    for (let i = 0; i < response.headers.length; i++) {
-      const h = response.headers[i];
-      if (h.append) addHeaderMapValue(MapType.RequestHeaders, h.key, h.value);
-      else replaceHeaderMapValue(MapType.RequestHeaders, h.key, h.value);
-    }
-    this.resume();
-  }
-
-  /** Sends the action's request. True when a call is now in flight. */
-  private dispatchRateLimit(action: Action, responsePhase: bool): bool {
-    const built = buildRateLimitRequest(action, this.plugin.config.requestData, this.attrs, responsePhase);
-    if (built.failure.length > 0) { this.fail(action, built.failure); return false; }
-    if (built.skip.length > 0) { logDebug("action " + action.index.toString() + " skipped: " + built.skip); return false; }
-    if (action.service.type == ServiceType.RateLimitReport && built.hitsAddend == 0) {
-      if (debugEnabled()) logDebug("report skipped: 0 hits (Limitador would count it as 1)");
-      return false;
-    }
-    return this.send(action, encodeRateLimitRequest(built.domain, built.descriptors, built.hitsAddend));
-  }
-
-  /** Applies the service's failure mode. Returns true when the request goes on (allow). */
-  private fail(action: Action, reason: string): bool {
-    const svc = action.service;
-    this.stats.errors.push(svc.failureModeDeny ? "failure_mode_deny" : "failure_mode_allow");
-    logWarn("service '" + svc.name + "' (" + svc.grpcMethod + "): " + reason + (svc.failureModeDeny ? "; failure mode deny" : "; failure mode allow"));
-    if (!svc.failureModeDeny || svc.type == ServiceType.RateLimitReport) return true;
-    this.reply(500, "rate_limit_service_failure", INTERNAL_ERROR, []);
-    return false;
+  /** The request must wait: a request-headers guard is unfinished, or a body guard with the body already complete. */
+  private requestHeld(): bool {
+    const executor = this.executor!;
+    return executor.holds(Phase.RequestHeaders) || (this.requestBodyComplete && executor.holds(Phase.RequestBody));
   }
 
   onGrpcReply(token: u32, message: ArrayBuffer): void {
-    if (!this.calls.has(token)) return;
-    const call = this.calls.get(token);
-    this.calls.delete(token);
-    const action = call.action;
-    if (action.service.type == ServiceType.Auth) { this.onAuthReply(action, message); return; }
-    this.stats.limitadorLatencyNs.push(currentTimeNanoseconds() - call.startedNs);
-    const response = decodeRateLimitResponse(message);
-    if (action.service.type == ServiceType.RateLimitReport) {
-      if (response === null) logWarn("report reply could not be decoded");
-      return;
-    }
-    if (response === null) { this.afterFailure(action, "reply is not a RateLimitResponse"); return; }
-    if (response.overallCode == RateLimitCode.OverLimit) {
-      this.stats.limited = true;
-      logInfo("request " + this.requestId + " over limit in '" + action.scope + "'");
-      this.reply(429, "rate_limited", TOO_MANY_REQUESTS, response.responseHeadersToAdd);
-      return;
-    }
-    if (response.overallCode != RateLimitCode.Ok) {
-      // UNKNOWN (e.g. an empty domain) is never treated as allowed, whatever the failure mode.
-      this.stats.errors.push("limitador_unknown");
-      logWarn("Limitador answered UNKNOWN for domain '" + action.scope + "'");
-      this.reply(500, "rate_limit_unknown", INTERNAL_ERROR, []);
-      return;
-    }
-    for (let i = 0; i < response.responseHeadersToAdd.length; i++) this.responseHeadersToAdd.push(response.responseHeadersToAdd[i]);
+    const executor = this.executor;
+    if (executor === null || !executor.ownsToken(token)) return;
+    executor.onReply(token, message);
     this.resume();
   }
 
   onGrpcFailure(token: u32, status: u32, message: string): void {
-    if (!this.calls.has(token)) return;
-    const call = this.calls.get(token);
-    this.calls.delete(token);
-    if (call.action.service.type != ServiceType.Auth) this.stats.limitadorLatencyNs.push(currentTimeNanoseconds() - call.startedNs);
-    if (call.action.service.type == ServiceType.RateLimitReport) {
-      logWarn("report to '" + call.action.service.endpoint + "' failed: gRPC status " + status.toString() + " " + message);
-      this.stats.errors.push("report");
-      return;
-    }
-    this.afterFailure(call.action, "gRPC status " + status.toString() + (message.length > 0 ? " (" + message + ")" : ""));
+    const executor = this.executor;
+    if (executor === null || !executor.ownsToken(token)) return;
+    executor.onFailure(token, status, message);
+    this.resume();
   }
 
-  private afterFailure(action: Action, reason: string): void {
-    if (this.fail(action, reason)) this.resume();
-  }
-
-  /** Runs the remaining actions after a reply; continues the request when all are done (or to get the body). */
+  /** After an executor event: let go of whatever is no longer held. */
   private resume(): void {
-    if (!this.runActions() && !this.waitingForBody) return;
-    if (this.paused) { this.paused = false; this.continueRequest(); }
+    const executor = this.executor!;
+    if (this.localReplySent) return;
+    if (this.pausedHeaders && !this.requestHeld()) {
+      this.pausedHeaders = false;
+      this.requestHeadersWritable = false;
+      this.continueRequest();
+    } else if (this.pausedBody && !executor.holds(Phase.RequestBody)) {
+      this.pausedBody = false;
+      this.continueRequest();
+    }
+    if (this.pausedResponse && !executor.holds(Phase.ResponseHeaders)) {
+      this.pausedResponse = false;
+      this.responseHeadersWritable = false;
+      this.continueResponse();
+    }
   }
 
-  private reply(status: u32, details: string, body: string, headers: Array<HeaderPair>): void {
+  /** Why the last host call of a task failed, for the executor's failure policy. */
+  ctxFailure(message: string): void {
+    const ctx = this.ctx;
+    if (ctx !== null) ctx.failure = message;
+  }
+
+  reply(status: u32, details: string, body: string, headers: Array<HeaderPair>): bool {
+    if (this.responseStarted) return false;
     const all = headers.slice(0);
     const idHeader = this.plugin.config.requestIdHeader;
     if (idHeader.length > 0 && this.requestId.length > 0) all.push(new HeaderPair(idHeader, this.requestId));
-    this.paused = false;
-    this.sendLocalReply(status, details, body, all);
+    if (status == 429) this.stats.limited = true;
+    this.pausedHeaders = false;
+    this.pausedBody = false;
+    return this.sendLocalReply(status, details, body, all);
   }
 
   // ---- response phase --------------------------------------------------------------------
-
-  private capture: BodyCapture | null = null;
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): i32 {
     if (this.localReplySent) {
@@ -293,8 +192,11 @@ export class RequestFlow extends HttpContext {
       this.status = statusText !== null ? <u32>I32.parseInt(statusText) : 0;
       return HeadersStatus.Continue;
     }
-    for (let i = 0; i < this.responseHeadersToAdd.length; i++) {
-      replaceHeaderMapValue(MapType.ResponseHeaders, this.responseHeadersToAdd[i].key, this.responseHeadersToAdd[i].value);
+    this.responseStarted = true;
+    const ctx = this.ctx;
+    if (ctx !== null) {
+      const add = ctx.responseHeadersToAdd;
+      for (let i = 0; i < add.length; i++) replaceHeaderMapValue(MapType.ResponseHeaders, add[i].key, add[i].value);
     }
     // As wasm-shim: the request id goes back only on requests a hostname matched.
     const idHeader = this.plugin.config.requestIdHeader;
@@ -302,12 +204,19 @@ export class RequestFlow extends HttpContext {
     const pairs = getHeaderMapPairs(MapType.ResponseHeaders);
     this.status = <u32>I32.parseInt(headerValue(pairs, ":status"));
     this.attrs.captureResponseHeaders(pairs);
-    if ( this.status >= 200 && this.status < 300) {
+    if (this.status >= 200 && this.status < 300) {
       const mode = BodyCapture.responseModeFor(headerValue(pairs, "content-type"));
       if (mode != BodyMode.Ignore) {
         this.capture = new BodyCapture(mode, this.plugin.responseBodyPointers);
         this.attrs.responseBody = this.capture;
       }
+    }
+    const executor = this.executor;
+    if (executor !== null) {
+      this.responseHeadersWritable = true;
+      executor.reach(Phase.ResponseHeaders);
+      if (executor.holds(Phase.ResponseHeaders)) { this.pausedResponse = true; return HeadersStatus.StopIteration; }
+      this.responseHeadersWritable = false;
     }
     if (endOfStream) this.finishResponse();
     return HeadersStatus.Continue;
@@ -329,27 +238,55 @@ export class RequestFlow extends HttpContext {
     return TrailersStatus.Continue;
   }
 
-  /** End of the response: parse what was captured and send the Reports (fire and forget). */
+  /** End of the response: parse what was captured and run the response-body actions (reports). */
   private finishResponse(): void {
     if (this.responseDone || this.localReplySent) return;
     this.responseDone = true;
     const capture = this.capture;
     if (capture !== null) capture.finish();
-    for (let i = 0; i < this.reports.length; i++) {
-      const action = this.reports[i];
-      const holds: Array<bool> = [false];
-      const err = allHold(action.predicates, this.attrs, holds);
-      if (err !== null) { this.fail(action, err); continue; }
-      if (!holds[0]) continue;
-      if (action.misconfigured.length > 0) { this.fail(action, "misconfigured: " + action.misconfigured); continue; }
-      this.dispatchRateLimit(action, true);
-    }
+    const executor = this.executor;
+    if (executor !== null) executor.reach(Phase.ResponseBody);
   }
 
   onLog(): void {
     const capture = this.capture;
     this.plugin.metrics.record(this.stats, this.attrs, this.status, capture !== null ? capture.usage : null);
   }
+}
+
+/** The host side of the tasks, for one stream. */
+class FlowEffects extends StreamEffects {
+  constructor(private readonly flow: RequestFlow) { super(); }
+
+  dispatch(service: ServiceConfig, message: ArrayBuffer): i64 {
+    const metadata = new Array<HeaderPair>();
+    if (this.flow.requestId.length > 0) metadata.push(new HeaderPair("x-request-id", this.flow.requestId));
+    const d = this.flow.dispatchGrpcCall(service.endpoint, service.grpcService, service.grpcMethod, metadata, message, service.timeoutMs);
+    if (d.status != WasmResult.Ok) {
+      this.flow.ctxFailure("dispatch to cluster '" + service.endpoint + "' failed with status " + d.status.toString());
+      return -1;
+    }
+    return <i64>d.token;
+  }
+
+  localReply(status: u32, details: string, body: string, headers: Array<HeaderPair>): bool {
+    return this.flow.reply(status, details, body, headers);
+  }
+
+  setHeader(response: bool, key: string, value: string, append: bool): bool {
+    if (response ? !this.flow.responseHeadersWritable : !this.flow.requestHeadersWritable) return false;
+    const map = response ? MapType.ResponseHeaders : MapType.RequestHeaders;
+    const status = append ? addHeaderMapValue(map, key, value) : replaceHeaderMapValue(map, key, value);
+    return status == WasmResult.Ok;
+  }
+
+  setFilterState(name: string, bytes: ArrayBuffer): void { setProperty([name], bytes); }
+
+  warn(message: string): void { logWarn(this.prefix() + message); }
+  info(message: string): void { logInfo(this.prefix() + message); }
+  nowNs(): u64 { return currentTimeNanoseconds(); }
+
+  private prefix(): string { return this.flow.requestId.length > 0 ? "request " + this.flow.requestId + ": " : ""; }
 }
 
 /** Visible ASCII, space and tab only: what may travel on as gRPC metadata. */

@@ -186,6 +186,16 @@ function writeWellKnown(w: ProtoWriter, name: string, v: Value, path: string, de
   return null;
 }
 
+/**
+ * A stored value exported as filter state (wasm-shim's exportToHost): a map as a
+ * google.protobuf.Struct, anything else as a google.protobuf.Value; null when not representable.
+ */
+export function encodeJsonLike(v: Value): ArrayBuffer | null {
+  const w = new ProtoWriter();
+  const err = v.kind == Kind.Map ? writeStructFields(w, v.entries(), "value", 0) : writeJsonValue(w, v, "value", 0);
+  return err.length > 0 ? null : w.finish();
+}
+
 function writeStructFields(w: ProtoWriter, m: CelMap, path: string, depth: i32): string {
   for (let i = 0; i < m.size; i++) {
     if (m.keys[i].kind != Kind.String) return path + ": a google.protobuf.Struct needs string keys, got " + m.keys[i].typeName();

@@ -2,7 +2,7 @@
 // the requestData metadata we send with a CheckRequest.
 import { ProtoWriter } from "./wire";
 import { Value, Kind } from "../cel";
-import { decodeStructValue } from "./dynamic-codec";
+import { decodeStructValue, encodeJsonLike } from "./dynamic-codec";
 
 /** Struct{fields = 1: map<string, Value>} → CEL map; null when malformed. */
 export function decodeStruct(data: ArrayBuffer): Value | null { return decodeStructValue(data); }
@@ -38,3 +38,6 @@ export class StructBuilder {
 export function isScalar(v: Value): bool {
   return v.kind == Kind.String || v.kind == Kind.Int || v.kind == Kind.Uint || v.kind == Kind.Double || v.kind == Kind.Bool;
 }
+
+/** A stored value as filter state: a map → Struct bytes, anything else → Value bytes. */
+export function encodeStoredValue(v: Value): ArrayBuffer | null { return encodeJsonLike(v); }

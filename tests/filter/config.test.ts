@@ -10,6 +10,7 @@ const svc = { type: "ratelimit", endpoint: "limitador", failureMode: "allow" };
 const set = (actions: unknown[], extra: Record<string, unknown> = {}) => ({ name: "s", routeRuleConditions: { hostnames: ["*"], ...extra }, actions });
 const rl = (extra: Record<string, unknown> = {}) => ({ service: "rl", scope: "ns/route", conditionalData: [{ data: [{ expression: { key: "k", value: "'v'" } }] }], ...extra });
 const base = (actions: unknown[] = [rl()], more: Record<string, unknown> = {}) => ({ services: { rl: svc }, actionSets: [set(actions)], ...more });
+const typedGrpc = (extra: Record<string, unknown> = {}) => ({ type: "grpc", predicate: "true", terminal: false, var: "r", service: "rl", messageBuilder: "envoy.service.ratelimit.v3.RateLimitRequest{domain: 'd'}", ...extra });
 
 function mutate(f: (c: any) => void): any { const c = clone(); f(c); return c; }
 
@@ -23,18 +24,14 @@ const refused: Array<[string, unknown, string | RegExp]> = [
   ["no actionSets", { services: {} }, "$.actionSets: is required"],
   ["services not an object", { services: [], actionSets: [] }, "$.services: must be an object, got array"],
   ["actionSets not an array", { services: {}, actionSets: {} }, "$.actionSets: must be an array, got object"],
-  ["unknown top-level field", { services: {}, actionSets: [], extra: 1 }, "$.extra: unknown field"],
-  ["descriptorService (Kuadrant 1.5)", { services: {}, actionSets: [], descriptorService: "kuadrant-operator-grpc" }, /\$\.descriptorService: not supported: .*Kuadrant operator 1\.5/],
   ["service without type", { services: { rl: { endpoint: "x", failureMode: "allow" } }, actionSets: [] }, '$.services.rl.type: is required'],
   ["unknown service type", { services: { rl: { ...svc, type: "quota" } }, actionSets: [] }, "$.services.rl.type: unknown service type 'quota'"],
-  ["dynamic service (Kuadrant 1.5)", { services: { "ext-0123456789abcdef": { type: "dynamic", endpoint: "x", failureMode: "deny", grpcService: "a.B", grpcMethod: "C" } }, actionSets: [] }, /\$\.services\["ext-0123456789abcdef"\]\.type: 'dynamic' services are emitted by Kuadrant operator 1\.5/],
   ["service without endpoint", { services: { rl: { type: "ratelimit", failureMode: "allow" } }, actionSets: [] }, "$.services.rl.endpoint: is required"],
   ["empty endpoint", { services: { rl: { ...svc, endpoint: "" } }, actionSets: [] }, "$.services.rl.endpoint: must name an Envoy cluster"],
   ["service without failureMode", { services: { rl: { type: "ratelimit", endpoint: "x" } }, actionSets: [] }, "$.services.rl.failureMode: is required"],
   ["bad failureMode", { services: { rl: { ...svc, failureMode: "open" } }, actionSets: [] }, "$.services.rl.failureMode: must be 'deny' or 'allow', got 'open'"],
   ["bad timeout", { services: { rl: { ...svc, timeout: "soon" } }, actionSets: [] }, "$.services.rl.timeout: must be a positive duration"],
   ["numeric timeout", { services: { rl: { ...svc, timeout: 100 } }, actionSets: [] }, "$.services.rl.timeout: must be a string, got number"],
-  ["unknown service field", { services: { rl: { ...svc, retries: 3 } }, actionSets: [] }, "$.services.rl.retries: unknown field"],
   ["action set without routeRuleConditions", { services: { rl: svc }, actionSets: [{ name: "a", actions: [] }] }, "$.actionSets[0].routeRuleConditions: is required"],
   ["hostnames missing", { services: { rl: svc }, actionSets: [{ name: "a", routeRuleConditions: {}, actions: [] }] }, "$.actionSets[0].routeRuleConditions.hostnames: is required"],
   ["bad hostname wildcard", { services: { rl: svc }, actionSets: [set([], { hostnames: ["api.*.com"] })] }, "$.actionSets[0].routeRuleConditions.hostnames[0]: 'api.*.com' is not a hostname"],
@@ -43,8 +40,6 @@ const refused: Array<[string, unknown, string | RegExp]> = [
   ["pre-1.0 matches", { services: { rl: svc }, actionSets: [set([], { matches: [] })] }, "routeRuleConditions.matches: not supported"],
   ["action with unknown service", base([rl({ service: "nope" })]), "$.actionSets[0].actions[0].service: unknown service 'nope' (services defines: rl)"],
   ["action without scope", base([rl({ scope: undefined })]), "$.actionSets[0].actions[0].scope: is required"],
-  ["typed action (Kuadrant 1.5)", base([{ type: "grpc", predicate: "true", terminal: false, service: "rl", messageBuilder: "x" }]), /actions\[0\]\.type: typed actions .* Kuadrant operator 1\.5/],
-  ["onReply on a classic action", base([rl({ onReply: [] })]), /actions\[0\]\.onReply: not supported: .*1\.5/],
   ["action predicate bad CEL", base([rl({ predicates: ["auth.identity.tier = 'free'"] })]), /actions\[0\]\.predicates\[0\]: invalid CEL expression/],
   ["conditionalData not an array", base([rl({ conditionalData: {} })]), "$.actionSets[0].actions[0].conditionalData: must be an array, got object"],
   ["data item with both kinds", base([rl({ conditionalData: [{ data: [{ static: { key: "a", value: "b" }, expression: { key: "a", value: "'b'" } }] }] })]), "conditionalData[0].data[0]: must have exactly one of 'static' or 'expression'"],
@@ -57,8 +52,24 @@ const refused: Array<[string, unknown, string | RegExp]> = [
   ["requestData bad CEL", base(undefined, { requestData: { "metrics.labels.user": "auth.identity.userid)" } }), /\$\.requestData\["metrics\.labels\.user"\]: invalid CEL expression/],
   ["requestData key without field", base(undefined, { requestData: { "metrics.labels.": "'x'" } }), "must end with a field name"],
   ["bad defaultLevel", base(undefined, { observability: { defaultLevel: "LOUD" } }), "$.observability.defaultLevel: must be one of TRACE, DEBUG, INFO, WARN, ERROR, OFF; got 'LOUD'"],
-  ["unknown observability field", base(undefined, { observability: { sampling: 1 } }), "$.observability.sampling: unknown field"],
   ["deeply nested JSON", "[".repeat(10000), "$: not valid JSON: nesting deeper than 64"],
+  // Typed shapes (wasm-shim ≥ 0.13): what wasm-shim refuses at configure time (§2.6), refused here too.
+  ["dynamic service without grpcService", { services: { x: { type: "dynamic", endpoint: "c", failureMode: "deny", grpcMethod: "M" } }, actionSets: [] }, "$.services.x.grpcService: is required"],
+  ["dynamic service without grpcMethod", { services: { x: { type: "dynamic", endpoint: "c", failureMode: "deny", grpcService: "a.B" } }, actionSets: [] }, "$.services.x.grpcMethod: is required"],
+  ["built-in service with an unknown method", { services: { x: { type: "dynamic", endpoint: "c", failureMode: "deny", grpcService: "envoy.service.ratelimit.v3.RateLimitService", grpcMethod: "Nope" } }, actionSets: [] }, "$.services.x.grpcMethod: 'Nope' is not a method of envoy.service.ratelimit.v3.RateLimitService"],
+  ["classic action on a dynamic service", { services: { d: { type: "dynamic", endpoint: "c", failureMode: "deny", grpcService: "a.B", grpcMethod: "M" } }, actionSets: [set([{ service: "d", scope: "s" }])] }, "$.actionSets[0].actions[0].service: a classic action (service + scope) cannot use a 'dynamic' service"],
+  ["typed grpc without var", base([{ type: "grpc", predicate: "true", terminal: false, service: "rl", messageBuilder: "x" }]), "$.actionSets[0].actions[0].var: is required"],
+  ["typed grpc on an unknown service", base([typedGrpc({ service: "nope" })]), "$.actionSets[0].actions[0].service: unknown service 'nope'"],
+  ["typed grpc on a tracing service", { services: { t: { type: "tracing", endpoint: "c", failureMode: "allow" } }, actionSets: [set([typedGrpc({ service: "t" })])] }, "a grpc action cannot call a 'tracing' service"],
+  ["typed predicate not CEL", base([typedGrpc({ predicate: "request.method ==" })]), /actions\[0\]\.predicate: invalid CEL expression/],
+  ["typed messageBuilder not CEL", base([typedGrpc({ messageBuilder: "envoy.service.ratelimit.v3.RateLimitRequest{domain: }" })]), /actions\[0\]\.messageBuilder: invalid CEL expression/],
+  ["deny with bad denyWith", base([{ type: "deny", predicate: "true", terminal: true, denyWith: "DenyResponse{status: }" }]), /actions\[0\]\.denyWith: invalid CEL expression/],
+  ["headers with a bad target", base([{ type: "headers", predicate: "true", terminal: false, target: "upstream", headers: "[]" }]), "$.actionSets[0].actions[0].target: must be 'request' or 'response', got 'upstream'"],
+  ["store with bad value CEL", base([{ type: "store", predicate: "true", terminal: false, path: "x", value: "(" }]), /actions\[0\]\.value: invalid CEL expression/],
+  ["store that hides a host attribute", base([{ type: "store", predicate: "true", terminal: false, path: "request.extra", value: "1" }]), "would hide the host attribute 'request'"],
+  ["sequential inside onReply", base([typedGrpc({ onReply: [{ type: "fail", predicate: "true", terminal: false, logMessage: "x", execution: "sequential" }] })]), "$.actionSets[0].actions[0].onReply[0].execution: 'sequential' is not allowed inside onReply"],
+  ["bad execution", base([typedGrpc({ execution: "eventually" })]), "$.actionSets[0].actions[0].execution: must be 'parallel' or 'sequential', got 'eventually'"],
+  ["typed terminal not a boolean", base([{ type: "fail", predicate: "true", terminal: "yes", logMessage: "x" }]), "$.actionSets[0].actions[0].terminal: must be a boolean, got string"],
 ];
 
 test(`${refused.length} malformed or unsupported configurations are refused with path and reason, none traps`, async () => {
@@ -128,6 +139,24 @@ test("a mistake confined to one action loads with a warning naming its path", as
     assert.equal(host.configured, true, `${what}:\n${host.logText().join("\n")}`);
     const warnings = host.logs.filter((l) => l.level == 3).map((l) => l.message);
     assert.ok(warnings.some((m) => m.includes(expected)), `${what}: no warning with ${expected}; got ${warnings.join(" | ")}`);
+    host.close();
+  }
+});
+
+/** Unknown fields are ignored with a warning (as wasm-shim ignores them): a newer operator's extra field must not take every route down. */
+const ignoredFields: Array<[string, unknown, string]> = [
+  ["unknown top-level field", { services: {}, actionSets: [], extra: 1 }, "$.extra: unknown field, ignored"],
+  ["unknown service field", { services: { rl: { ...svc, retries: 3 } }, actionSets: [] }, "$.services.rl.retries: unknown field, ignored"],
+  ["unknown observability field", base(undefined, { observability: { sampling: 1 } }), "$.observability.sampling: unknown field, ignored"],
+  ["typed-only field on a classic action", base([rl({ onReply: [] })]), "$.actionSets[0].actions[0].onReply: unknown field, ignored"],
+  ["unknown field on a typed action", base([typedGrpc({ retries: 2 })]), "$.actionSets[0].actions[0].retries: unknown field, ignored"],
+];
+
+test("unknown fields are ignored with a warning that names them", async () => {
+  for (const [what, config, expected] of ignoredFields) {
+    const host = await startFilter(config);
+    assert.equal(host.configured, true, `${what}:\n${host.logText().join("\n")}`);
+    assert.ok(host.logs.some((l) => l.level == 3 && l.message.includes(expected)), `${what}: no warning with ${expected}`);
     host.close();
   }
 });
