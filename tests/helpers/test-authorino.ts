@@ -6,7 +6,9 @@ export type AuthAnswer =
   | { ok: { identity?: Record<string, unknown>; headers?: Array<[string, string]>; responseHeadersToAdd?: Array<[string, string]> } }
   | { denied: { status?: number; headers?: Array<[string, string]>; body?: string } }
   | { grpcError: number }
-  | { delayMs: number; then: AuthAnswer };
+  | { delayMs: number; then: AuthAnswer }
+  /** Holds the reply until `until` resolves (the test decides the order of replies). */
+  | { until: Promise<unknown>; then: AuthAnswer };
 
 function toStruct(v: unknown): any {
   const value = (x: unknown): any => {
@@ -30,7 +32,10 @@ export async function startTestAuthorino(answer: (req: any) => AuthAnswer) {
     Check: async (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
       requests.push(call.request);
       let a = answer(call.request);
-      while ("delayMs" in a) { await new Promise((r) => setTimeout(r, (a as any).delayMs)); a = (a as any).then; }
+      while ("delayMs" in a || "until" in a) {
+        if ("until" in a) await a.until; else await new Promise((r) => setTimeout(r, (a as any).delayMs));
+        a = (a as any).then;
+      }
       if ("grpcError" in a) return callback({ code: a.grpcError, details: "down" } as grpc.ServiceError);
       if ("denied" in a) {
         return callback(null, { status: { code: 7 }, denied_response: { status: { code: a.denied.status ?? 0 }, headers: hvo(a.denied.headers), body: a.denied.body ?? "" } });

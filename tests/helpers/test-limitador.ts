@@ -14,7 +14,9 @@ export interface DecodedRequest {
 export type Answer =
   | { overall_code: "OK" | "OVER_LIMIT" | "UNKNOWN"; response_headers_to_add?: Array<{ key: string; value: string }> }
   | { grpcError: number; details?: string }
-  | { delayMs: number; then: Answer };
+  | { delayMs: number; then: Answer }
+  /** Holds the reply until `until` resolves (the test decides the order of replies). */
+  | { until: Promise<unknown>; then: Answer };
 
 export async function startTestLimitador(answer: (req: DecodedRequest) => Answer = () => ({ overall_code: "OK" })) {
   const requests: DecodedRequest[] = [];
@@ -31,7 +33,10 @@ export async function startTestLimitador(answer: (req: DecodedRequest) => Answer
     };
     requests.push(req);
     let a = answer(req);
-    while ("delayMs" in a) { await new Promise((r) => setTimeout(r, (a as any).delayMs)); a = (a as any).then; }
+    while ("delayMs" in a || "until" in a) {
+      if ("until" in a) await a.until; else await new Promise((r) => setTimeout(r, (a as any).delayMs));
+      a = (a as any).then;
+    }
     if ("grpcError" in a) callback({ code: a.grpcError, details: a.details ?? "" } as grpc.ServiceError);
     else callback(null, { overall_code: a.overall_code, response_headers_to_add: a.response_headers_to_add ?? [] });
   };

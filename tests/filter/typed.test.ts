@@ -1,0 +1,290 @@
+// Kuadrant's newer configuration (wasm-shim ≥ 0.13, operator main): typed actions on `dynamic`
+// services, through the same pipeline as the classic shape, over real gRPC. Each classic MaaS
+// fixture is also run as its typed twin (envoy/typed-config.ts: what operator main emits for the
+// same policies) and must send Limitador and Authorino the same things and answer the same way.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startTestLimitador, type Answer, type DecodedRequest } from "../helpers/test-limitador.js";
+import { startTestAuthorino, type AuthAnswer } from "../helpers/test-authorino.js";
+import { startFilter, configFixture, chatRequest, upstreamChat, identity } from "../helpers/filter-host.js";
+import { toTypedConfig } from "../../envoy/typed-config.js";
+
+const KEYS: Record<string, { userid: string; tier: string }> = { "key-alice": { userid: "alice", tier: "free" }, "key-bob": { userid: "bob", tier: "premium" }, "key-erin": { userid: "erin", tier: "enterprise" } };
+const defaultAuth = (req: any): AuthAnswer => {
+  const key = (req.attributes.request.http.headers.authorization ?? "").replace(/^APIKEY /, "");
+  const id = KEYS[key];
+  return id ? { ok: { identity: id, headers: [["x-maas-user", id.userid]] } } : { denied: { status: 401, headers: [["www-authenticate", "APIKEY realm=\"maas\""]], body: "unauthorized\n" } };
+};
+let auth: (req: any) => AuthAnswer = defaultAuth;
+let rl: (req: DecodedRequest) => Answer = () => ({ overall_code: "OK" });
+let authorino: Awaited<ReturnType<typeof startTestAuthorino>>;
+let limitador: Awaited<ReturnType<typeof startTestLimitador>>;
+before(async () => {
+  authorino = await startTestAuthorino((r) => auth(r));
+  limitador = await startTestLimitador((r) => rl(r));
+});
+after(async () => { await authorino.close(); await limitador.close(); });
+
+const clusters = () => ({ "kuadrant-auth-service": authorino.address, "kuadrant-ratelimit-service": limitador.address });
+const start = (config: unknown) => startFilter(config, { clusters: clusters() });
+const asUser = (key: string) => chatRequest("maas.apps.example.com", undefined, [["authorization", `APIKEY ${key}`]]);
+const reset = () => { auth = defaultAuth; rl = () => ({ overall_code: "OK" }); authorino.requests.length = 0; limitador.requests.length = 0; };
+const settle = () => new Promise((r) => setTimeout(r, 50)); // Reports are fire-and-forget
+
+/** A classic fixture with auth, request limits and a token limit (check + report). */
+function maasFull(): any {
+  const c = configFixture("maas-auth");
+  const tokens = configFixture("maas-tokens");
+  Object.assign(c.services, tokens.services);
+  c.actionSets[0].actions.push(...tokens.actionSets[0].actions);
+  return c;
+}
+
+/** What one scenario did, in a shape both config shapes must agree on. */
+async function scenario(config: unknown) {
+  reset();
+  const host = await start(config);
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  const outcomes: unknown[] = [];
+  for (const [key, answer] of [["key-alice", "OK"], ["key-bob", "OK"], ["key-alice", "OVER_LIMIT"], ["nobody", "OK"], ["key-erin", "OK"]] as const) {
+    rl = (req) => ({ overall_code: req.method === "ShouldRateLimit" ? answer : "OK", response_headers_to_add: [{ key: "x-ratelimit-remaining", value: answer === "OK" ? "4" : "0" }] });
+    const { response, stream } = await host.request(asUser(key), { upstream: upstreamChat({ prompt: 11, completion: 7 }) });
+    await settle();
+    outcomes.push({ status: response.status, body: response.status === 200 ? "" : response.body.toString(), remaining: response.headers.find(([k]) => k === "x-ratelimit-remaining")?.[1], upstreamUser: stream.forwarded.headers.find(([k]) => k === "x-maas-user")?.[1] ?? null });
+  }
+  const calls = limitador.requests.map((r) => ({ method: r.method, domain: r.domain, descriptors: r.descriptors, hits: r.hits_addend }));
+  const checks = authorino.requests.map((r: any) => ({ host: r.attributes.request.http.host, path: r.attributes.request.http.path, method: r.attributes.request.http.method, key: r.attributes.request.http.headers.authorization, ctx: r.attributes.context_extensions, source: r.attributes.source.address.socket_address.address.replace(/:\d+$/, ""), labels: Object.keys(r.attributes.metadata_context?.filter_metadata?.["io.kuadrant.metrics.labels"]?.fields ?? {}).sort() }));
+  host.close();
+  return { outcomes, calls, checks };
+}
+
+test("the MaaS policies as operator main emits them answer exactly as the classic config: same calls, same outcomes", async () => {
+  const classic = maasFull();
+  const typed = toTypedConfig(classic);
+  assert.equal(typed.actionSets[0].actions[0].type, "store", "body values come from a store action, as operator main emits");
+  const a = await scenario(classic);
+  const b = await scenario(typed);
+  assert.deepEqual(b.outcomes, a.outcomes);
+  // (The typed builder sends `source.address` as Envoy has it, "ip:port", like wasm-shim; our classic
+  // auth sends the IP alone, as Envoy's ext_authz does: compared without the port.)
+  assert.deepEqual(b.checks, a.checks);
+  // Counting calls are identical. The typed actions after auth are `parallel` (operator main), so
+  // the read-only token check is also made for a request its request limit rejects; the classic
+  // chain stops at the 429.
+  const counting = (calls: any[]) => calls.filter((c) => c.method !== "CheckRateLimit");
+  assert.deepEqual(counting(b.calls), counting(a.calls));
+  const checks = (calls: any[]) => calls.filter((c) => c.method === "CheckRateLimit").map((c) => JSON.stringify(c));
+  assert.deepEqual(checks(b.calls).filter((c) => !checks(a.calls).includes(c)).length <= 1, true);
+  assert.ok(checks(a.calls).every((c) => checks(b.calls).includes(c)));
+  // And what that is: alice (free) is limited per request and per token; bob only per request.
+  assert.deepEqual(a.outcomes.map((o: any) => o.status), [200, 200, 429, 401, 200]);
+  assert.deepEqual(a.calls.filter((c: any) => c.method === "Report").map((c: any) => c.hits), [18]);
+  assert.deepEqual(a.calls[0], { method: "ShouldRateLimit", domain: "llm/facebook-opt-125m-simulated-kserve-route", hits: 1, descriptors: [
+    { "limit.free__340814a7": "1", "auth.identity.userid": "alice" }, { user: "alice", tier: "free", model: "facebook-opt-125m-simulated" }] });
+});
+
+test("every classic fixture and its typed twin send Limitador the same requests", async () => {
+  for (const name of ["maas-ratelimit", "maas-tokens"]) {
+    const classic = configFixture(name);
+    const results = [];
+    for (const config of [classic, toTypedConfig(classic)]) {
+      reset();
+      const host = await start(config);
+      assert.equal(host.configured, true, host.logText(3).join("\n"));
+      for (const [user, tier] of [["alice", "free"], ["bob", "premium"], ["erin", "enterprise"]]) {
+        await host.request(chatRequest(), { ...identity(user, tier), upstream: upstreamChat({ prompt: 3, completion: 4 }) });
+      }
+      await settle();
+      results.push(limitador.requests.map((r) => [r.method, r.domain, r.descriptors, r.hits_addend]));
+      host.close();
+    }
+    assert.deepEqual(results[1], results[0], name);
+    assert.ok(results[0].length >= 2, `${name}: the scenario reaches Limitador`);
+  }
+});
+
+test("auth (typed): identity drives the limits, ok_response headers reach the upstream, the identity is exported as filter state", async () => {
+  reset();
+  const host = await start(toTypedConfig(maasFull()));
+  const { response, stream } = await host.request(asUser("key-alice"), { upstream: upstreamChat() });
+  assert.equal(response.status, 200);
+  assert.equal(stream.forwarded.headers.find(([k]) => k === "x-maas-user")?.[1], "alice");
+  const fs = stream.attributes().get("filter_state") as Map<string, Uint8Array>;
+  assert.ok(fs.has("wasm.kuadrant.auth"), "store.exportToHost writes filter state kuadrant.auth");
+  const labels = authorino.requests[0].attributes.metadata_context.filter_metadata["io.kuadrant.metrics.labels"].fields;
+  assert.equal(labels.user.structValue.fields.cel_expr.stringValue, "auth.identity.userid");
+  assert.equal(labels.model.stringValue, "facebook-opt-125m-simulated");
+  host.close();
+});
+
+test("typed onReply: an unknown rate-limit code is a terminal fail (500); an auth answer with unsupported fields too", async () => {
+  reset();
+  const host = await start(toTypedConfig(maasFull()));
+  rl = () => ({ overall_code: "UNKNOWN" });
+  assert.equal((await host.request(asUser("key-alice"), { upstream: upstreamChat() })).response.status, 500);
+  rl = () => ({ overall_code: "OK" });
+  auth = () => ({ ok: { identity: { userid: "alice", tier: "free" }, responseHeadersToAdd: [["x-extra", "1"]] } });
+  assert.equal((await host.request(asUser("key-alice"), { upstream: upstreamChat() })).response.status, 500);
+  host.close();
+});
+
+test("failure modes (typed): Authorino down → deny → 500; Limitador down → allow → the request goes on", async () => {
+  reset();
+  const { unusedAddress } = await import("../helpers/raw-grpc-server.js");
+  const down = await unusedAddress();
+  const typed = toTypedConfig(maasFull());
+  const authDown = await startFilter(typed, { clusters: { ...clusters(), "kuadrant-auth-service": down } });
+  const r1 = await authDown.request(asUser("key-alice"), { upstream: upstreamChat() });
+  assert.equal(r1.response.status, 500);
+  assert.equal(r1.response.body.toString(), "Internal Server Error.\n");
+  authDown.close();
+  const rlDown = await startFilter(typed, { clusters: { ...clusters(), "kuadrant-ratelimit-service": down } });
+  assert.equal((await rlDown.request(asUser("key-alice"), { upstream: upstreamChat() })).response.status, 200);
+  rlDown.close();
+});
+
+test("hazard §6.3 #8 does not happen: a post-auth typed limit with failureMode deny answers 500 when Limitador fails", async () => {
+  reset();
+  const typed = toTypedConfig(maasFull());
+  typed.services["ratelimit-service"].failureMode = "deny";
+  rl = (req) => (req.method === "ShouldRateLimit" ? { grpcError: 14, details: "down" } : { overall_code: "OK" });
+  const host = await start(typed);
+  let upstreamCalls = 0;
+  const { response } = await host.request(asUser("key-alice"), { upstream: () => { upstreamCalls++; return upstreamChat()(); } });
+  assert.equal(response.status, 500);
+  assert.equal(upstreamCalls, 0);
+  host.close();
+});
+
+/** Operator main with a pre-auth limit (#2153): [store(response body), ratelimit(sequential), auth, check, report]. */
+function preAuthLayout(): any {
+  const typed = toTypedConfig(maasFull());
+  const actions = typed.actionSets[0].actions;
+  const rlIndex = actions.findIndex((a: any) => a.service === "ratelimit-service");
+  const preAuth = actions.splice(rlIndex, 1)[0];
+  preAuth.execution = "sequential";
+  preAuth.predicate = "true";
+  preAuth.messageBuilder = `envoy.service.ratelimit.v3.RateLimitRequest{domain: "llm/ip", hits_addend: 1u, descriptors: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor{entries: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry{key: "ip", value: source.remote_address}]}]}`;
+  actions.splice(1, 0, preAuth);
+  return typed;
+}
+
+test("hazard §6.3 #2 does not happen: a response-body store before a sequential pre-auth limit never lets the request through unchecked", async () => {
+  reset();
+  let releaseLimit!: () => void;
+  const limitHeld = new Promise<void>((r) => { releaseLimit = r; });
+  rl = (req) => (req.domain === "llm/ip" ? { until: limitHeld, then: { overall_code: "OK" } } : { overall_code: "OK" });
+  const host = await start(preAuthLayout());
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  const stream = await host.newStream({ source: { address: "10.9.8.7", port: 4000 }, upstream: upstreamChat() });
+  const req = asUser("key-alice");
+  stream.sendRequestHeaders(req.headers, false);
+  stream.sendRequestBody(req.body, true);
+  await stream.waitFor(() => limitador.requests.length === 1);
+  assert.deepEqual(limitador.requests[0].descriptors, [{ ip: "10.9.8.7" }]);
+  assert.equal(stream.requestPaused, true, "held while the pre-auth limit is in flight");
+  assert.equal(authorino.requests.length, 0, "auth waits for the sequential limit before it");
+  releaseLimit();
+  const response = await stream.completion;
+  assert.equal(response.status, 200);
+  assert.equal(authorino.requests.length, 1);
+  await settle();
+  assert.deepEqual(limitador.requests.map((r) => r.method), ["ShouldRateLimit", "CheckRateLimit", "Report"]);
+  host.close();
+});
+
+test("execution fences: parallel actions after auth are in flight together; the request waits for both", async () => {
+  reset();
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  rl = (req) => (req.method === "Report" ? { overall_code: "OK" } : { until: held, then: { overall_code: "OK" } });
+  const host = await start(toTypedConfig(maasFull()));
+  const stream = await host.newStream({ upstream: upstreamChat() });
+  const req = asUser("key-alice");
+  stream.sendRequestHeaders(req.headers, false);
+  stream.sendRequestBody(req.body, true);
+  await stream.waitFor(() => limitador.requests.length === 2);
+  assert.deepEqual(limitador.requests.map((r) => r.method).sort(), ["CheckRateLimit", "ShouldRateLimit"]);
+  assert.equal(stream.requestPaused, true);
+  release();
+  assert.equal((await stream.completion).status, 200);
+  host.close();
+});
+
+test("a typed config whose sequential actions would wait for each other loads with a warning and checks everything", async () => {
+  reset();
+  const typed = toTypedConfig(configFixture("maas-auth"));
+  const actions = typed.actionSets[0].actions;
+  // The limit reads auth.* (written by auth's onReply store) yet is declared before auth, sequential.
+  const limit = actions.pop();
+  limit.execution = "sequential";
+  actions.unshift(limit);
+  actions[1].execution = "sequential";
+  const host = await start(typed);
+  assert.equal(host.configured, true);
+  assert.ok(host.logs.some((l) => l.level === 3 && l.message.includes("the declared order is not kept")), host.logText(3).join("\n"));
+  const { response } = await host.request(asUser("key-alice"), { upstream: upstreamChat() });
+  assert.equal(response.status, 200);
+  assert.equal(authorino.requests.length, 1);
+  assert.equal(limitador.requests.length, 1, "the limit ran, after auth");
+  host.close();
+});
+
+test("store, headers, deny and fail actions", async () => {
+  reset();
+  const config = {
+    services: { lim: { type: "dynamic", endpoint: "kuadrant-ratelimit-service", failureMode: "deny", timeout: "5s", grpcService: "envoy.service.ratelimit.v3.RateLimitService", grpcMethod: "ShouldRateLimit" } },
+    actionSets: [{ name: "s", routeRuleConditions: { hostnames: ["*"] }, actions: [
+      { type: "store", predicate: "true", terminal: false, path: "probe.tenant", value: "request.headers['x-tenant']", exportToHost: true },
+      { type: "headers", predicate: "has(probe.tenant)", terminal: false, target: "request", headers: "[['x-tenant-seen', probe.tenant]]" },
+      { type: "deny", predicate: "probe.tenant == 'blocked'", terminal: true, denyWith: "DenyResponse{status: 403u, headers: [['x-reason', 'blocked tenant']], body: 'no\\n'}" },
+      { type: "fail", predicate: "probe.tenant == 'broken'", terminal: true, logMessage: "broken tenant" },
+      { type: "grpc", predicate: "true", terminal: false, var: "rl", service: "lim", messageBuilder: "envoy.service.ratelimit.v3.RateLimitRequest{domain: 't', hits_addend: 1u, descriptors: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor{entries: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry{key: 'tenant', value: probe.tenant}]}]}",
+        onReply: [{ type: "headers", predicate: "rl.overall_code == 1", terminal: false, target: "response", headers: "rl.response_headers_to_add + [['x-tenant', probe.tenant]]" }] },
+    ] }],
+  };
+  rl = () => ({ overall_code: "OK", response_headers_to_add: [{ key: "x-ratelimit-remaining", value: "9" }] });
+  const host = await start(config);
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  const get = (tenant: string) => host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", "h"], ["x-tenant", tenant]] }, { upstream: () => ({ status: 200, body: "ok" }) });
+  const ok = await get("acme");
+  assert.equal(ok.response.status, 200);
+  assert.equal(ok.stream.forwarded.headers.find(([k]) => k === "x-tenant-seen")?.[1], "acme");
+  assert.deepEqual(ok.response.headers.filter(([k]) => k === "x-ratelimit-remaining" || k === "x-tenant"), [["x-ratelimit-remaining", "9"], ["x-tenant", "acme"]]);
+  assert.deepEqual(limitador.requests[0].descriptors, [{ tenant: "acme" }]);
+  const exported = (ok.stream.attributes().get("filter_state") as Map<string, Uint8Array>).get("wasm.kuadrant.probe.tenant")!;
+  assert.deepEqual([...exported], [0x1a, 4, ...Buffer.from("acme")], "a scalar is exported as a google.protobuf.Value");
+  const blocked = await get("blocked");
+  assert.equal(blocked.response.status, 403);
+  assert.equal(blocked.response.body.toString(), "no\n");
+  assert.equal(blocked.response.headers.find(([k]) => k === "x-reason")?.[1], "blocked tenant");
+  assert.equal((await get("broken")).response.status, 500);
+  assert.equal(limitador.requests.length, 1, "deny and fail stop the pipeline before the call");
+  host.close();
+});
+
+test("a typed builder that does not fit its method fails that action only (failureMode), with a warning at configure time", async () => {
+  reset();
+  const config = {
+    services: { lim: { type: "dynamic", endpoint: "kuadrant-ratelimit-service", failureMode: "deny", grpcService: "envoy.service.ratelimit.v3.RateLimitService", grpcMethod: "ShouldRateLimit" } },
+    actionSets: [
+      { name: "wrong-type", routeRuleConditions: { hostnames: ["a.example.com"] }, actions: [{ type: "grpc", predicate: "true", terminal: false, var: "r", service: "lim", messageBuilder: "envoy.service.auth.v3.CheckRequest{}" }] },
+      { name: "int-for-uint", routeRuleConditions: { hostnames: ["b.example.com"] }, actions: [{ type: "grpc", predicate: "true", terminal: false, var: "r", service: "lim", messageBuilder: "envoy.service.ratelimit.v3.RateLimitRequest{domain: 'd', hits_addend: 1}" }] },
+    ],
+  };
+  const host = await start(config);
+  assert.equal(host.configured, true);
+  assert.ok(host.logs.some((l) => l.level === 3 && l.message.includes("builds a envoy.service.auth.v3.CheckRequest but envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit takes a envoy.service.ratelimit.v3.RateLimitRequest")));
+  const req = (h: string) => host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", h]] }, { upstream: () => ({ status: 200 }) });
+  assert.equal((await req("a.example.com")).response.status, 500);
+  assert.equal((await req("b.example.com")).response.status, 500);
+  assert.ok(host.logs.some((l) => l.message.includes("hits_addend: expected uint, got int")));
+  assert.equal(limitador.requests.length, 0);
+  host.close();
+});
+
+test("the generated builtin descriptors match proto/ (node scripts/gen-builtin-descriptors.mjs --check)", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const r = spawnSync(process.execPath, ["scripts/gen-builtin-descriptors.mjs", "--check"], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+});
