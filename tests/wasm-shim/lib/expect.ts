@@ -17,17 +17,18 @@ function headerMap(list: Array<[string, string]>): Map<string, string> {
   return map;
 }
 
-function assertHeaders(where: string, actual: Map<string, string> | Record<string, string>, expected: Record<string, string | null>): void {
+/** Expected header values: null means absent; "$requestId" stands for the request's x-request-id. */
+function assertHeaders(where: string, actual: Map<string, string> | Record<string, string>, expected: Record<string, string | null>, requestId = ""): void {
   const get = (k: string) => (actual instanceof Map ? actual.get(k) : actual[k]);
   for (const [name, value] of Object.entries(expected)) {
     const got = get(name.toLowerCase());
     if (value === null) assert.equal(got, undefined, `${where}: header '${name}' should be absent, got '${got}'`);
-    else assert.equal(got, value, `${where}: header '${name}'`);
+    else assert.equal(got, value === "$requestId" ? requestId : value, `${where}: header '${name}'`);
   }
 }
 
 function assertCall(where: string, actual: ObservedCall, expected: ExpectedCall, all: ObservedCall[]): void {
-  const ctx = `${where} (observed calls: ${show(all)})`;
+  const ctx = `(observed calls: ${show(all)})`;
   assert.equal(actual.cluster, expected.cluster, `${where}: cluster ${ctx}`);
   assert.equal(actual.method, expected.method, `${where}: method ${ctx}`);
   assert.equal(actual.service, expected.service ?? SERVICE_OF_METHOD[expected.method], `${where}: gRPC service`);
@@ -79,12 +80,12 @@ export function assertStep(step: RequestStep, o: StepObservation, where: string)
   // wasm-shim sends the request id as x-request-id metadata on every call.
   for (const [i, call] of o.calls.entries()) assert.equal(call.metadata["x-request-id"], o.requestId, `${where}: call ${i + 1} carries x-request-id`);
   assert.deepEqual(o.unusedReplies, [], `${where}: scripted replies never asked for`);
-  if (r?.headers) assertHeaders(`${where}: response`, headerMap(o.response.headers), r.headers);
+  if (r?.headers) assertHeaders(`${where}: response`, headerMap(o.response.headers), r.headers, o.requestId);
   if (r?.body !== undefined) assert.equal(o.response.body, r.body, `${where}: response body`);
   if (e.upstream === false) assert.equal(o.upstreamReached, false, `${where}: the request must not reach the upstream`);
   else if (e.upstream) {
     assert.equal(o.upstreamReached, true, `${where}: the request should reach the upstream`);
-    if (e.upstream.headers) assertHeaders(`${where}: upstream request`, headerMap(o.forwarded.headers), e.upstream.headers);
+    if (e.upstream.headers) assertHeaders(`${where}: upstream request`, headerMap(o.forwarded.headers), e.upstream.headers, o.requestId);
     if (e.upstream.body !== undefined) assert.equal(o.forwarded.body, e.upstream.body, `${where}: upstream request body`);
   }
   if (e.filterState) assertFilterState(where, o.filterState, e.filterState);
