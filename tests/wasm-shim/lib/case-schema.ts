@@ -93,6 +93,8 @@ export interface CompatCase {
   /** Expected at configure time, before any request (e.g. a descriptor fetch). */
   configure?: { calls?: ExpectedCall[]; replies?: Record<string, Reply[]>; tickPeriodMs?: number };
   requests: RequestStep[];
+  /** Envoy counters (full stat names, e.g. wasmcustom.kuadrant.hits) after the last request. */
+  counters?: Record<string, number>;
 }
 
 export interface CaseFile {

@@ -7,7 +7,7 @@ import { startFilter, errorLogs } from "../../helpers/filter-host.js";
 import type { EnvoyHost, HttpStream, StreamOptions, UpstreamResponse } from "../../../host/index.js";
 import { observeCall, startScriptedCluster, type ObservedCall, type ScriptedCluster } from "./grpc-script.js";
 import type { CompatCase, Reply, RequestStep } from "./case-schema.js";
-import { assertConfigure, assertStep } from "./expect.js";
+import { assertConfigure, assertCounters, assertStep } from "./expect.js";
 
 export interface StepObservation {
   calls: ObservedCall[];
@@ -86,6 +86,7 @@ export async function runCase(c: CompatCase): Promise<void> {
       const observed = await runStep(h, step, dispatched, servers);
       assertStep(step, observed, step.name ?? `request ${i + 1}`);
     }
+    assertCounters(c.counters ?? {}, (name) => h.stats.counter(name), h.stats.names());
   } finally {
     host?.close();
     await Promise.all([...servers.values()].map((s) => s.close()));

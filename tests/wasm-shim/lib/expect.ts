@@ -93,3 +93,9 @@ export function assertStep(step: RequestStep, o: StepObservation, where: string)
   if (e.callsBeforeResponseEnd !== undefined) assert.equal(o.callsBeforeResponseEnd, e.callsBeforeResponseEnd, `${where}: calls dispatched before the response ended`);
   assert.equal(o.response.reset, false, `${where}: the stream was reset`);
 }
+
+export function assertCounters(expected: Record<string, number>, counter: (name: string) => number, names: string[]): void {
+  for (const [name, value] of Object.entries(expected)) {
+    assert.equal(counter(name), value, `counter '${name}' (stats defined: ${names.join(", ") || "none"})`);
+  }
+}
