@@ -15,8 +15,7 @@ export type Reply =
   | { descriptors: Array<{ cluster: string; service: string }> }
   /** Any other response message, as an object for our .proto files (keepCase). */
   | { message: Record<string, unknown> }
-  | { grpcStatus: number }
-  | { hang: true };
+  | { grpcStatus: number };
 
 export interface ExpectedCall {
   cluster: string;
@@ -97,6 +96,7 @@ export interface CompatCase {
   counters?: Record<string, number>;
 }
 
+/** A case file: `sources` and `cases`; other top-level keys (e.g. `x-anchors`) only hold YAML anchors. */
 export interface CaseFile {
   file: string;
   sources: Record<string, { repo: string; commit: string; path: string }>;

@@ -202,7 +202,6 @@ export async function startScriptedCluster(name: string): Promise<ScriptedCluste
     const reply = cluster.queue.shift();
     if (!reply) return { code: grpc.status.UNIMPLEMENTED, details: `no reply scripted on cluster ${name} for ${path}` };
     if ("grpcStatus" in reply) return { code: reply.grpcStatus, details: "scripted failure" };
-    if ("hang" in reply) return new Promise<never>(() => {});
     return codec.encodeResponse(replyMessage(reply));
   }]));
   const server = await startRawGrpcServer(handlers);
