@@ -1,7 +1,7 @@
 // A proxy-wasm host that behaves like Envoy for one plugin: loads and links the module, starts
 // the root context with the plugin configuration, opens streams, applies the failure policy
 // when the VM traps, and exposes logs and stats. Test-facing API; the gateway builds on it.
-import { GrpcClusters, type InProcessCluster } from "./grpc-clusters.js";
+import { GrpcClusters, type DispatchedGrpcCall, type InProcessCluster } from "./grpc-clusters.js";
 import { LogLevelNames } from "./envoy-abi.js";
 import { HttpStream, type FailurePolicy, type StreamOptions } from "./stream.js";
 import { StatsStore, type StatsTag } from "./stats.js";
@@ -16,6 +16,8 @@ export interface HostOptions {
   vmId?: string;
   /** Envoy cluster name → "host:port" of an HTTP/2 gRPC server (or an in-process handler, for benchmarks). */
   clusters?: Record<string, string | InProcessCluster>;
+  /** Observes every gRPC call the plugin dispatches to a known cluster (tests). */
+  onGrpcCall?: (call: DispatchedGrpcCall) => void;
   failurePolicy?: FailurePolicy;
   /** trace 0 … critical 5; Envoy's wasm log level. */
   logLevel?: number;
@@ -42,7 +44,7 @@ export class EnvoyHost {
 
   private constructor(private readonly wasm: Uint8Array, private readonly opts: HostOptions) {
     this.stats = opts.stats ?? new StatsStore();
-    this.clusters = new GrpcClusters(opts.clusters ?? {});
+    this.clusters = new GrpcClusters(opts.clusters ?? {}, opts.onGrpcCall);
   }
 
   /** Loads, links, initializes and configures; throws WasmLoadError when Envoy would refuse the module. */

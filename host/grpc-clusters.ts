@@ -7,16 +7,24 @@ export interface GrpcOutcome { status: number; message: string; response?: Uint8
 /** An in-process cluster (benchmarks): answers a call without a network round trip. */
 export type InProcessCluster = (service: string, method: string, message: Uint8Array) => GrpcOutcome;
 
+/** A call as the filter dispatched it (what Envoy's gRPC client receives); for tests that observe calls. */
+export interface DispatchedGrpcCall {
+  cluster: string; service: string; method: string;
+  metadata: Array<[string, string]>; message: Uint8Array; timeoutMs: number;
+}
+
 export class GrpcClusters {
   private readonly clients = new Map<string, grpc.Client>();
 
   /** clusters: Envoy cluster name → "host:port" (HTTP/2, plaintext), or an in-process handler. */
-  constructor(private readonly clusters: Record<string, string | InProcessCluster>) {}
+  constructor(private readonly clusters: Record<string, string | InProcessCluster>,
+              private readonly onDispatch?: (call: DispatchedGrpcCall) => void) {}
 
   has(cluster: string): boolean { return Object.prototype.hasOwnProperty.call(this.clusters, cluster); }
 
   call(cluster: string, service: string, method: string, metadata: Array<[string, string]>,
        message: Uint8Array, timeoutMs: number, done: (outcome: GrpcOutcome) => void): { cancel(): void } {
+    this.onDispatch?.({ cluster, service, method, metadata, message: message.slice(), timeoutMs });
     const target = this.clusters[cluster];
     if (typeof target === "function") {
       let cancelled = false;

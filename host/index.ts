@@ -6,3 +6,4 @@ export { StatsStore, extractTags, type StatsTag } from "./stats.js";
 export { Prop, fromJson, serializeProperty, type PropValue } from "./properties.js";
 export { encodePairs, decodePairs, type HeaderList } from "./pairs.js";
 export { readWasmSurface } from "./wasm-binary.js";
+export type { DispatchedGrpcCall } from "./grpc-clusters.js";
