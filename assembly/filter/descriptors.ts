@@ -75,13 +75,15 @@ export function buildRateLimitRequest(action: Action, labels: Array<RequestDatum
         out.hitsAddend = <u32>n;
         continue;
       }
-      const text = descriptorValue(value);
-      if (text === null) { out.failure = "data '" + item.key + "' is a " + value.typeName() + ", not a scalar"; return out; }
       if (item.key == KEY_DOMAIN) {
-        if (text.length == 0) { out.failure = "ratelimit.domain evaluated to an empty string"; return out; }
-        out.domain = text;
+        // As wasm-shim: a namespace is a string; a number there is a mistake, not a namespace.
+        if (value.kind != Kind.String) { out.failure = "ratelimit.domain must be a string, got " + value.typeName(); return out; }
+        if (value.s.length == 0) { out.failure = "ratelimit.domain evaluated to an empty string"; return out; }
+        out.domain = value.s;
         continue;
       }
+      const text = descriptorValue(value);
+      if (text === null) { out.failure = "data '" + item.key + "' is a " + value.typeName() + ", not a scalar"; return out; }
       entries.push(new DescriptorEntry(item.key, text));
     }
   }

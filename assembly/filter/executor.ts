@@ -12,6 +12,7 @@ import { runClassic, classicReply } from "./tasks/classic";
 import { runGrpc, grpcReply } from "./tasks/grpc";
 import { runDeny, runFail, runHeaders, runStore } from "./tasks/local";
 import { ServiceType } from "./config";
+import { kuadrantCounters } from "./kuadrant-counters";
 
 export enum NodeState { Waiting, InFlight, Done, Failed, Skipped }
 
@@ -164,6 +165,7 @@ export class Executor {
       return;
     }
     const deny = service.failureModeDeny && service.type != ServiceType.RateLimitReport;
+    kuadrantCounters.bump(kuadrantCounters.errors);
     ctx.stats.errors.push(deny ? "failure_mode_deny" : "failure_mode_allow");
     ctx.effects.warn("service '" + service.name + "' (" + service.grpcMethod + "): " + ctx.failure + (deny ? "; failure mode deny" : "; failure mode allow"));
     if (deny) this.reply(500, "rate_limit_service_failure", INTERNAL_ERROR, []);

@@ -209,8 +209,8 @@ function addOrderEdges(plan: SetPlan, topLevel: Array<i32>, warnings: Array<stri
     }
     for (let d = 0; d < deps.length; d++) {
       const dep = plan.nodes[deps[d]];
-      // A later-phase node (a report, a response-body store) never fences earlier-phase work.
-      if (effectiveOwnPhase(plan, dep) > node.ownPhase) continue;
+      // A response-phase node (a report, a response-body store) never fences request-phase work.
+      if (effectiveOwnPhase(plan, dep) >= Phase.ResponseHeaders && node.ownPhase <= Phase.RequestBody) continue;
       if (waitsFor(plan, dep.id, id)) {
         warnings.push(node.action.path + ": runs after " + dep.action.path + " only if that does not wait for it: it does (through the values it reads), so the declared order is not kept");
         continue;

@@ -12,6 +12,7 @@ import { CHECK_REQUEST_ATTRIBUTES } from "./auth-check";
 import { parseJson, JsonValue, JsonKind } from "../json";
 import { buildPlans, SetPlan, NodeKind } from "./plan";
 import { DescriptorFetcher } from "./descriptor-fetch";
+import { kuadrantCounters } from "./kuadrant-counters";
 
 /** Attribute roots that must be read while the request headers are still available. */
 const WARM_ROOTS: Array<string> = ["request", "source", "destination", "connection", "metadata"];
@@ -67,6 +68,8 @@ export class Plugin extends RootContext {
     const fetcher = new DescriptorFetcher(this, config);
     this.fetcher = fetcher.needed ? fetcher : null;
     if (fetcher.needed) fetcher.start();
+    kuadrantCounters.define();
+    kuadrantCounters.bump(kuadrantCounters.configs);
     logInfo("configured: " + config.actionSets.length.toString() + " action set(s), " + config.services.size.toString() + " service(s), " + config.requestData.length.toString() + " request data binding(s)");
     return true;
   }

@@ -19,6 +19,7 @@ import { RequestStats } from "./metrics";
 import { Executor } from "./executor";
 import { Phase } from "./plan";
 import { StreamEffects, TaskContext } from "./tasks/context";
+import { kuadrantCounters } from "./kuadrant-counters";
 
 const INTERNAL_ERROR = "Internal Server Error.\n";
 
@@ -60,6 +61,7 @@ export class RequestFlow extends HttpContext {
     const candidates = this.plugin.hosts.candidates(authority);
     if (candidates.length == 0) {
       if (debugEnabled()) logDebug("no action set for host '" + authority + "'");
+      kuadrantCounters.bump(kuadrantCounters.misses);
       return HeadersStatus.Continue;
     }
     this.hostMatched = true;
@@ -74,12 +76,14 @@ export class RequestFlow extends HttpContext {
       if (err !== null) {
         logWarn("action set '" + candidates[i].name + "': route " + err);
         this.stats.errors.push("route");
+        kuadrantCounters.bump(kuadrantCounters.errors);
         this.reply(500, "route_predicate_error", INTERNAL_ERROR, []);
         return HeadersStatus.StopIteration;
       }
       if (holds[0]) { chosen = candidates[i].index; break; }
     }
-    if (chosen < 0) return HeadersStatus.Continue;
+    if (chosen < 0) { kuadrantCounters.bump(kuadrantCounters.misses); return HeadersStatus.Continue; }
+    kuadrantCounters.bump(kuadrantCounters.hits);
     const plan = this.plugin.plans[chosen];
     if (debugEnabled()) logDebug("request " + this.requestId + " matched action set '" + plan.set.name + "'");
     this.attrs.storeRoots = plan.storeRoots;
@@ -110,11 +114,10 @@ export class RequestFlow extends HttpContext {
     if (executor === null || this.localReplySent) return DataStatus.Continue;
     const body = this.requestBody;
     if (body !== null && !this.requestBodyComplete) {
-      // With StopIterationAndBuffer the buffer keeps growing: read only what is new.
+      // After StopIterationAndBuffer the buffer keeps what we already read: read only what is new.
       if (bodySize > this.requestBodySeen) {
         const chunk = getBufferBytes(BufferType.RequestBody, this.requestBodySeen, bodySize - this.requestBodySeen);
         if (chunk !== null) body.push(chunk);
-        this.requestBodySeen = bodySize;
       }
       if (endOfStream) { body.finish(); this.requestBodyComplete = true; }
     }
@@ -122,8 +125,10 @@ export class RequestFlow extends HttpContext {
     if (this.localReplySent) return DataStatus.StopIterationAndBuffer;
     if (executor.holds(Phase.RequestBody)) {
       if (endOfStream) this.pausedBody = true;
+      this.requestBodySeen = bodySize;
       return DataStatus.StopIterationAndBuffer;
     }
+    this.requestBodySeen = 0; // passed on: the next call's buffer holds only new data
     return DataStatus.Continue;
   }
 
@@ -180,12 +185,15 @@ export class RequestFlow extends HttpContext {
     if (status == 429) this.stats.limited = true;
     this.pausedHeaders = false;
     this.pausedBody = false;
-    return this.sendLocalReply(status, details, body, all);
+    const sent = this.sendLocalReply(status, details, body, all);
+    if (sent) kuadrantCounters.bump(kuadrantCounters.denied);
+    return sent;
   }
 
   // ---- response phase --------------------------------------------------------------------
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): i32 {
+    kuadrantCounters.bump(kuadrantCounters.allowed); // as wasm-shim: local replies pass here too
     if (this.localReplySent) {
       // Our own reply passing through: only its status matters (for the metrics).
       const statusText = getHeaderMapValue(MapType.ResponseHeaders, ":status");

@@ -4,7 +4,7 @@
 // is merely unknown is ignored with a warning; a mistake confined to one action loads and fails
 // that action alone.
 import { JsonValue, parseJson } from "../../json";
-import { Expression } from "../../cel";
+import { Expression, compileCel } from "../../cel";
 import { Checker, member, index } from "./checker";
 import { parseService } from "./services";
 import { parseClassicAction } from "./classic";
@@ -48,8 +48,13 @@ export function parsePluginConfig(text: string): ConfigResult {
       const dot = m.key.lastIndexOf(".");
       const field = m.key.substring(dot + 1);
       if (field.length == 0) { c.fail(path, "binding must end with a field name, e.g. metrics.labels.user"); continue; }
-      const e = c.cel(path, m.value);
-      if (e !== null) config.requestData.push(new RequestDatum(dot >= 0 ? m.key.substring(0, dot) : "", field, e));
+      // A label is user-written CEL: one that does not parse is dropped (as wasm-shim drops it), not
+      // a reason to take every route down.
+      const source = c.string(path, m.value, true);
+      if (source === null) continue;
+      const compiled = compileCel(source);
+      if (!compiled.ok) { c.warnings.push(path + ": invalid CEL expression '" + source + "': " + compiled.error + "; this label is left out"); continue; }
+      config.requestData.push(new RequestDatum(dot >= 0 ? m.key.substring(0, dot) : "", field, compiled.expression!));
     }
   }
   const obs = c.object("$.observability", root.get("observability"), false);

@@ -8,6 +8,7 @@ import { PlanNode } from "../plan";
 import { encodeStoredValue } from "../../proto/struct";
 import { TaskContext, TaskResult } from "./context";
 import { predicateHolds } from "./predicate";
+import { kuadrantCounters } from "../kuadrant-counters";
 
 const INTERNAL_ERROR = "Internal Server Error.\n";
 
@@ -41,6 +42,7 @@ export function runFail(ctx: TaskContext, node: PlanNode, bindings: Array<Value>
   ctx.effects.warn("Action failure: " + node.typed.logMessage);
   if (!node.typed.terminal) return TaskResult.Done;
   ctx.stats.errors.push("action_fail");
+  kuadrantCounters.bump(kuadrantCounters.errors);
   return ctx.effects.localReply(500, "action_fail", INTERNAL_ERROR, []) ? TaskResult.Stopped : TaskResult.Done;
 }
 
