@@ -222,8 +222,8 @@ export class RequestFlow extends HttpContext {
     const call = this.calls.get(token);
     this.calls.delete(token);
     const action = call.action;
+    this.stats.callEnded(call.startedNs, action.service.type != ServiceType.Auth);
     if (action.service.type == ServiceType.Auth) { this.onAuthReply(action, message); return; }
-    this.stats.limitadorLatencyNs.push(currentTimeNanoseconds() - call.startedNs);
     const response = decodeRateLimitResponse(message);
     if (action.service.type == ServiceType.RateLimitReport) {
       if (response === null) logWarn("report reply could not be decoded");
@@ -251,7 +251,7 @@ export class RequestFlow extends HttpContext {
     if (!this.calls.has(token)) return;
     const call = this.calls.get(token);
     this.calls.delete(token);
-    if (call.action.service.type != ServiceType.Auth) this.stats.limitadorLatencyNs.push(currentTimeNanoseconds() - call.startedNs);
+    this.stats.callEnded(call.startedNs, call.action.service.type != ServiceType.Auth);
     if (call.action.service.type == ServiceType.RateLimitReport) {
       logWarn("report to '" + call.action.service.endpoint + "' failed: gRPC status " + status.toString() + " " + message);
       this.stats.errors.push("report");
@@ -289,6 +289,7 @@ export class RequestFlow extends HttpContext {
       this.status = statusText !== null ? <u32>I32.parseInt(statusText) : 0;
       return HeadersStatus.Continue;
     }
+    this.stats.responseStarted();
     for (let i = 0; i < this.responseHeadersToAdd.length; i++) {
       replaceHeaderMapValue(MapType.ResponseHeaders, this.responseHeadersToAdd[i].key, this.responseHeadersToAdd[i].value);
     }
