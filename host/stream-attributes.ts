@@ -11,6 +11,8 @@ export interface AttributeSources {
   responseHeaders: HeaderList | null;
   responseHeadersReadable: boolean;
   responseBytes: number;
+  /** Request body bytes received from downstream (Envoy's bytesReceived). */
+  requestBytes: number;
   codeDetails: string;
   options: StreamOptions;
   streamId: number;
@@ -60,7 +62,8 @@ function requestAttributes(headers: HeaderList, s: AttributeSources): PropMap {
     ["headers", headerMapValue(headers)],
     ["useragent", header(headers, "user-agent") ?? ""],
     ["referer", header(headers, "referer") ?? ""],
-    ["size", { int: BigInt(Number(header(headers, "content-length") ?? 0)) }],
+    // Envoy: Content-Length when sent, else the body bytes received so far.
+    ["size", { int: BigInt(Number(header(headers, "content-length") ?? s.requestBytes)) }],
   ]);
 }
 

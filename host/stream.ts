@@ -245,6 +245,7 @@ export class HttpStream implements StreamSide {
       responseHeaders: resp && (this.resp.headersHeld || this.resp.headersForwarded || this.inLog) ? resp : null,
       responseHeadersReadable: this.resp.headersHeld || this.inLog,
       responseBytes: this.resp.forwardedBody.reduce((n, b) => n + b.length, 0),
+      requestBytes: this.req.forwardedBody.reduce((n, b) => n + b.length, this.req.buffered.length),
       codeDetails: this.localReply ? this.localReply.details : "via_upstream",
       options: this.opts,
       streamId: this.id,

@@ -78,7 +78,13 @@ async function main(): Promise<void> {
   const admin = await (await fetch(adminMetrics)).text();
   console.log(`\nGateway filter metrics (${adminMetrics}):`);
   for (const name of ["inference_model_request_total", "inference_model_rate_limited_total", "inference_model_input_tokens_sum", "inference_model_output_tokens_sum"]) {
-    for (const s of series(admin, name)) console.log(`  ${name}{model_name="${s.labels.model_name}",tier="${s.labels.tier}"} ${s.value}`);
+    // Summed over response_code and target_model_name: one line per model and tier.
+    const sums = new Map<string, number>();
+    for (const s of series(admin, name)) {
+      const key = `model_name="${s.labels.model_name}",tier="${s.labels.tier}"`;
+      sums.set(key, (sums.get(key) ?? 0) + s.value);
+    }
+    for (const [labels, value] of sums) console.log(`  ${name}{${labels}} ${value}`);
   }
 }
 

@@ -78,8 +78,7 @@ export class Executor {
     if (!this.tokens.has(token)) return -1;
     const id = this.tokens.get(token);
     this.tokens.delete(token);
-    const node = this.plan.nodes[id];
-    if (this.isLimitadorCall(node)) this.ctx.stats.limitadorLatencyNs.push(this.ctx.effects.nowNs() - this.startedNs[id]);
+    this.ctx.stats.callEnded(this.startedNs[id], this.isLimitadorCall(this.plan.nodes[id]));
     return id;
   }
 

@@ -2,13 +2,16 @@
 // metrics, with labels encoded in the stat name the Istio way ("model_name=.=x;.;tier=.=y;.;name")
 // so Envoy's stats_tags extract them. Label values come from the TelemetryPolicy expressions
 // (requestData metrics.labels.model / tier / user); user only when enabled (cardinality), and at
-// most `maxLabelSets` distinct sets, the rest counted under "other".
+// most `maxLabelSets` distinct sets, the rest counted under "other". target_model_name is the
+// model the response body names (GIE: the model that answered), absent when none did.
+// Envoy histograms take integers: durations are in milliseconds where GIE uses seconds.
 import { MetricType } from "../abi/enums";
-import { defineMetric, incrementMetric, recordMetric, currentTimeNanoseconds } from "../abi/hostcalls";
+import { defineMetric, incrementMetric, recordMetric, currentTimeNanoseconds, getProperty } from "../abi/hostcalls";
 import { Resolver, Kind } from "../cel";
 import { RequestDatum } from "./config";
 import { descriptorValue } from "./descriptors";
 import { TokenUsage } from "./usage";
+import { decodeTyped, AttrType } from "./property-values";
 
 export class MetricsOptions {
   userLabel: bool = false;
@@ -22,6 +25,24 @@ export class RequestStats {
   errors: Array<string> = [];
   limitadorLatencyNs: Array<u64> = [];
   responseBytes: u64 = 0;
+  /** When the last request-phase call (auth, rate limit) ended: the request went upstream then. */
+  private lastCallEndNs: u64 = 0;
+  /** Upstream time to first byte: from letting the request go to the response headers (0: none). */
+  upstreamFirstByteNs: u64 = 0;
+
+  /** A gRPC call ended (reply or failure); Limitador calls are timed. */
+  callEnded(startedNs: u64, limitador: bool): void {
+    const now = currentTimeNanoseconds();
+    if (limitador) this.limitadorLatencyNs.push(now - startedNs);
+    if (this.upstreamFirstByteNs == 0) this.lastCallEndNs = now;
+  }
+
+  /** The upstream's response headers arrived (not called for the filter's own replies). */
+  responseStarted(): void {
+    const released = this.lastCallEndNs > this.startNs ? this.lastCallEndNs : this.startNs;
+    const now = currentTimeNanoseconds();
+    this.upstreamFirstByteNs = now > released ? now - released : 1;
+  }
 }
 
 /** The metric ids of one label set, defined on first use (names are built once, not per request). */
@@ -58,13 +79,17 @@ export class FilterMetrics {
   }
 
   record(stats: RequestStats, attrs: Resolver, status: u32, usage: TokenUsage | null): void {
-    const set = this.labelSet(this.value(this.model, attrs), this.value(this.tier, attrs), this.value(this.user, attrs));
-    set.add("inference_model_request_total", 1);
+    const target = usage !== null ? usage.model : "";
+    const set = this.labelSet(this.value(this.model, attrs), this.value(this.tier, attrs), this.value(this.user, attrs), target);
+    set.add("response_code=.=" + status.toString() + ";.;inference_model_request_total", 1);
     set.observe("inference_model_request_duration_ms", (currentTimeNanoseconds() - stats.startNs) / 1000000);
+    if (stats.upstreamFirstByteNs > 0) set.observe("inference_model_upstream_ttfb_ms", stats.upstreamFirstByteNs / 1000000);
     if (stats.limited) set.add("inference_model_rate_limited_total", 1);
     for (let i = 0; i < stats.errors.length; i++) set.add("error_class=.=" + stats.errors[i] + ";.;inference_model_request_error_total", 1);
     if (status >= 500 && stats.errors.length == 0) set.add("error_class=.=http_5xx;.;inference_model_request_error_total", 1);
     for (let i = 0; i < stats.limitadorLatencyNs.length; i++) set.observe("kuadrant_limitador_call_duration_ms", stats.limitadorLatencyNs[i] / 1000000);
+    const requestBytes = requestSize(attrs);
+    if (requestBytes > 0) set.observe("inference_model_request_sizes", <u64>requestBytes);
     if (stats.responseBytes > 0) set.observe("inference_model_response_sizes", stats.responseBytes);
     if (usage !== null) {
       if (usage.input >= 0) set.observe("inference_model_input_tokens", <u64>usage.input);
@@ -80,25 +105,28 @@ export class FilterMetrics {
     return s === null ? "" : s;
   }
 
-  private labelSet(model: string, tier: string, user: string): LabelSet {
-    const key = model + "\0" + tier + "\0" + user;
+  private labelSet(model: string, tier: string, user: string, target: string): LabelSet {
+    const key = model + "\0" + tier + "\0" + user + "\0" + target;
     if (this.sets.has(key)) return this.sets.get(key);
     if (this.sets.size >= this.options.maxLabelSets) {
       let other = this.overflow;
       if (other === null) {
-        other = new LabelSet(encodeLabels("other", "other", this.user !== null ? "other" : ""));
+        other = new LabelSet(encodeLabels("other", "", "other", this.user !== null ? "other" : ""));
         this.overflow = other;
       }
       return other;
     }
-    const set = new LabelSet(encodeLabels(model, tier, this.user !== null ? user : ""));
+    const set = new LabelSet(encodeLabels(model, target, tier, this.user !== null ? user : ""));
     this.sets.set(key, set);
     return set;
   }
 }
 
-function encodeLabels(model: string, tier: string, user: string): string {
-  let out = "model_name=.=" + clean(model) + ";.;tier=.=" + clean(tier) + ";.;";
+/** model_name comes first: the target_model_name regex must not be the first to match its tail. */
+function encodeLabels(model: string, target: string, tier: string, user: string): string {
+  let out = "model_name=.=" + clean(model) + ";.;";
+  if (target.length > 0) out += "target_model_name=.=" + clean(target) + ";.;";
+  out += "tier=.=" + clean(tier) + ";.;";
   if (user.length > 0) out += "user=.=" + clean(user) + ";.;";
   return out;
 }
@@ -112,4 +140,21 @@ function clean(value: string): string {
     out += c == 59 || c == 61 || c < 32 ? "_" : String.fromCharCode(c);
   }
   return out;
+}
+
+/**
+ * The request body's size in bytes, as Envoy's request.size: Content-Length when sent (read from the
+ * captured headers, no host call), else the body bytes received (chunked uploads).
+ */
+function requestSize(attrs: Resolver): i64 {
+  const length = attrs.resolve(["request", "headers", "content-length"], "request\0headers\0content-length");
+  if (length !== null && length.kind == Kind.String) {
+    const n = I64.parseInt(length.s);
+    if (n >= 0) return n;
+  }
+  // Not through the resolver's cache: a value read with the headers predates the body.
+  const r = getProperty(["request", "size"]);
+  if (!r.found) return 0;
+  const v = decodeTyped(r.bytes, AttrType.Int);
+  return v.kind == Kind.Int ? v.i : 0;
 }

@@ -201,6 +201,7 @@ export class RequestFlow extends HttpContext {
       return HeadersStatus.Continue;
     }
     this.responseStarted = true;
+    this.stats.responseStarted();
     const ctx = this.ctx;
     if (ctx !== null) {
       const add = ctx.responseHeadersToAdd;

@@ -37,7 +37,7 @@ test("envoy.yaml parses strictly as an Envoy v3 Bootstrap (xds-protos)", { skip:
   assert.deepEqual(summary.listeners, [10000]);
   assert.equal(summary.admin_port, 9901);
   assert.deepEqual(summary.http2_clusters, ["limitador", "kuadrant-ratelimit-service", "authorino", "kuadrant-auth-service"]);
-  assert.deepEqual(summary.stats_tags, ["model_name", "tier", "user", "error_class"]);
+  assert.deepEqual(summary.stats_tags, ["model_name", "target_model_name", "tier", "user", "response_code", "error_class"]);
 });
 
 test("the strict check does catch mistakes (an unknown field, a wrong type)", { skip: py ? false : "Envoy protos not installed" }, () => {

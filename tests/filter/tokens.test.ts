@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestLimitador, type Answer, type DecodedRequest } from "../helpers/test-limitador.js";
 import { startFilter, configFixture, identity, chatRequest } from "../helpers/filter-host.js";
+import { FILTER_STATS_TAGS } from "../../host/stats-tags.js";
 
 let answer: (req: DecodedRequest) => Answer = () => ({ overall_code: "OK" });
 let limitador: Awaited<ReturnType<typeof startTestLimitador>>;
@@ -131,11 +132,7 @@ test("a model label from responseBodyJSON('/model') is on the Report only, as wi
 test("the filter's own metrics: requests, tokens and limited calls by model and tier, extractable with stats_tags", async () => {
   const host = await startFilter(tokens, {
     clusters: { "kuadrant-ratelimit-service": limitador.address },
-    statsTags: [
-      { tagName: "model_name", regex: "(model_name=\\.=(.*?);\\.;)" },
-      { tagName: "tier", regex: "(tier=\\.=(.*?);\\.;)" },
-      { tagName: "error_class", regex: "(error_class=\\.=(.*?);\\.;)" },
-    ],
+    statsTags: FILTER_STATS_TAGS,
   });
   const json = () => ({ status: 200, headers: [["content-type", "application/json"]] as Array<[string, string]>, body: '{"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}' });
   await host.request(chatRequest(), { ...identity("alice", "free"), upstream: json });
@@ -144,8 +141,9 @@ test("the filter's own metrics: requests, tokens and limited calls by model and 
   await host.request(chatRequest(), { ...identity("alice", "free"), upstream: json });
   answer = () => ({ overall_code: "OK" });
   const text = host.prometheus();
-  assert.match(text, /^inference_model_request_total\{model_name="facebook-opt-125m-simulated",tier="free"\} 2$/m);
-  assert.match(text, /^inference_model_request_total\{model_name="facebook-opt-125m-simulated",tier="premium"\} 1$/m);
+  assert.match(text, /^inference_model_request_total\{model_name="facebook-opt-125m-simulated",tier="free",response_code="200"\} 1$/m);
+  assert.match(text, /^inference_model_request_total\{model_name="facebook-opt-125m-simulated",tier="free",response_code="429"\} 1$/m);
+  assert.match(text, /^inference_model_request_total\{model_name="facebook-opt-125m-simulated",tier="premium",response_code="200"\} 1$/m);
   assert.match(text, /^inference_model_rate_limited_total\{model_name="facebook-opt-125m-simulated",tier="free"\} 1$/m);
   assert.match(text, /^inference_model_input_tokens_sum\{model_name="facebook-opt-125m-simulated",tier="free"\} 7$/m);
   assert.match(text, /^inference_model_output_tokens_count\{model_name="facebook-opt-125m-simulated",tier="premium"\} 1$/m);
@@ -155,13 +153,13 @@ test("the filter's own metrics: requests, tokens and limited calls by model and 
 
 test("metric label sets are capped; the overflow is counted under 'other'", async () => {
   const host = await startFilter(tokens, { clusters: { "kuadrant-ratelimit-service": limitador.address }, vmConfig: '{"metricsMaxLabelSets": 2}',
-    statsTags: [{ tagName: "model_name", regex: "(model_name=\\.=(.*?);\\.;)" }, { tagName: "tier", regex: "(tier=\\.=(.*?);\\.;)" }] });
+    statsTags: FILTER_STATS_TAGS });
   for (const tier of ["a", "b", "c", "d"]) await host.request(chatRequest(), { ...identity("u", tier), upstream: () => ({ status: 200 }) });
   const series = host.prometheus().split("\n").filter((l) => l.startsWith("inference_model_request_total{"));
   assert.deepEqual(series.sort(), [
-    'inference_model_request_total{model_name="facebook-opt-125m-simulated",tier="a"} 1',
-    'inference_model_request_total{model_name="facebook-opt-125m-simulated",tier="b"} 1',
-    'inference_model_request_total{model_name="other",tier="other"} 2',
+    'inference_model_request_total{model_name="facebook-opt-125m-simulated",tier="a",response_code="200"} 1',
+    'inference_model_request_total{model_name="facebook-opt-125m-simulated",tier="b",response_code="200"} 1',
+    'inference_model_request_total{model_name="other",tier="other",response_code="200"} 2',
   ]);
   host.close();
 });
