@@ -32,7 +32,8 @@ function cluster(name: string, port: number, http2: boolean) {
   };
 }
 
-function usesAuthAction(config: any): boolean {
+/** Whether the filter calls Authorino itself; without it, Envoy's ext_authz must supply auth.identity. */
+export function usesAuthAction(config: any): boolean {
   return Object.values(config.services ?? {}).some((s: any) => s.type === "auth");
 }
 

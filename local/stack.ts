@@ -7,6 +7,7 @@ import { startGateway } from "../host/gateway.js";
 import { startAuthorino, loadApiKeys, type ApiKey } from "./authorino.js";
 import { startModelSimulator } from "./model-simulator.js";
 import { ensureFilterBuilt } from "./build-wasm.js";
+import { usesAuthAction } from "../envoy/render.js";
 
 const CONFIG_DIR = fileURLToPath(new URL("./config/", import.meta.url));
 
@@ -54,6 +55,8 @@ export async function startStack(opts: StackOptions = {}) {
   try {
     const wasm = readFileSync(await ensureFilterBuilt(log));
     const pluginConfig = readFileSync(files.pluginConfig, "utf8");
+    // Without an auth action nothing sets auth.identity.*: put ext_authz in front, as envoy.yaml does.
+    const extAuthz = opts.extAuthz ? "flag" : hasAuthAction(pluginConfig) ? null : "no-auth-action";
     let keys: ApiKey[] = loadApiKeys(files.apiKeys);
     const keyWatcher = watch(files.apiKeys, { persistent: false }, () => {
       try { keys = loadApiKeys(files.apiKeys); log(`[authorino] reloaded ${keys.length} API key(s)`); } catch (err) { log(`[authorino] keeping the old keys: ${(err as Error).message}`); }
@@ -82,7 +85,7 @@ export async function startStack(opts: StackOptions = {}) {
     const gateway = await guard("gateway", ports.gateway, "--gateway-port/--admin-port", () => startGateway({
       wasm, pluginConfig, port: ports.gateway, adminPort: ports.admin,
       upstreamUrl: `http://127.0.0.1:${model.port}`,
-      extAuthz: opts.extAuthz ? authorinoAddress : null,
+      extAuthz: extAuthz ? authorinoAddress : null,
       // The cluster names Kuadrant's operator and our envoy.yaml define.
       clusters: { "limitador": limitadorGrpc, "kuadrant-ratelimit-service": limitadorGrpc, "authorino": authorinoAddress, "kuadrant-auth-service": authorinoAddress },
       failurePolicy: "FAIL_CLOSED",
@@ -92,9 +95,14 @@ export async function startStack(opts: StackOptions = {}) {
     closers.push(gateway.close);
     ports.gateway = gateway.port;
     ports.admin = gateway.adminPort;
-    return { ports, files, close: closeAll, gateway };
+    return { ports, files, close: closeAll, gateway, extAuthz };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/** Unparseable JSON counts as having one: the gateway then refuses it with the reasons. */
+function hasAuthAction(pluginConfig: string): boolean {
+  try { return usesAuthAction(JSON.parse(pluginConfig)); } catch { return true; }
 }
