@@ -163,7 +163,8 @@ test("the dashboard loads without console errors, follows npm run traffic live, 
 
   mkdirSync(join(ROOT, "build/test-output"), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
-  console.log(`# screenshot: ${SCREENSHOT}`);
+  await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-top.png") }); // the first screen (docs/dashboard.png)
+  console.log(`# screenshots: ${SCREENSHOT} (whole page), ${SCREENSHOT.replace(/\.png$/, "-top.png")}`);
   await browser.close();
   assert.deepEqual(problems, [], "no console errors, failed requests or HTTP errors");
 });

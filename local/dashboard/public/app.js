@@ -87,6 +87,7 @@ function renderTotals(t) {
     const v = t ? t[el.dataset.total] : null;
     el.textContent = el.dataset.total === "p99Ms" ? (v === null || v === undefined ? "–" : `${ms(v)} ms`) : count(v);
     el.dataset.value = v === null || v === undefined ? "" : String(v);
+    el.parentElement.classList.toggle("zero", v === 0);
   }
 }
 
