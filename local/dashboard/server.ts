@@ -41,7 +41,8 @@ export async function startDashboard(opts: DashboardOptions) {
 
   async function refresh(): Promise<unknown> {
     const at = Date.now();
-    const [gateway, limitador] = await Promise.allSettled([scrape(opts.gatewayMetricsUrl), opts.limitadorUrl ? scrape(`${opts.limitadorUrl}/metrics`) : Promise.reject(new Error("no Limitador HTTP address (an external Limitador)"))]);
+    // An external Limitador (npm start --limitador) gives us its gRPC address only: no metrics then.
+    const [gateway, limitador] = await Promise.allSettled([scrape(opts.gatewayMetricsUrl), opts.limitadorUrl ? scrape(`${opts.limitadorUrl}/metrics`) : Promise.resolve(null)]);
     const gw: Exposition | null = gateway.status === "fulfilled" ? gateway.value : null;
     const lim: Exposition | null = limitador.status === "fulfilled" ? limitador.value : null;
     if (gw) history.add(at, gw);

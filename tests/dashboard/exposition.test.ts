@@ -89,3 +89,28 @@ authorized_hits{model="opt",tier="free",user="bob",limitador_namespace="llm/opt"
     { namespace: "llm/opt", limit: "premium", max: 20, seconds: 60, who: "", used: 0, remaining: 20, resetsInSeconds: null },
   ]);
 });
+
+test("chart series: per-second rates and windowed quantiles from the scrapes in the window; a counter that falls restarted", async () => {
+  const { History } = await import("../../local/dashboard/history.js");
+  const scrapeAt = (ok: number, limited: number, le10: number, inf: number) => parseExposition(`# TYPE inference_model_request_total counter
+inference_model_request_total{model_name="m",tier="t",response_code="200"} ${ok}
+inference_model_request_total{model_name="m",tier="t",response_code="429"} ${limited}
+# TYPE inference_model_request_duration_ms histogram
+inference_model_request_duration_ms_bucket{model_name="m",tier="t",le="10"} ${le10}
+inference_model_request_duration_ms_bucket{model_name="m",tier="t",le="+Inf"} ${inf}
+inference_model_request_duration_ms_sum{model_name="m",tier="t"} 0
+inference_model_request_duration_ms_count{model_name="m",tier="t"} ${inf}
+`);
+  const h = new History(10_000);
+  h.add(0, scrapeAt(0, 0, 0, 0));
+  h.add(5_000, scrapeAt(10, 5, 10, 10)); // 10 fast requests
+  h.add(10_000, scrapeAt(20, 5, 10, 20)); // then 10 slow ones
+  h.add(20_000, scrapeAt(3, 5, 10, 20)); // the gateway restarted: 3 since
+  const s = h.series();
+  assert.deepEqual(s.t, [5, 10, 20]);
+  assert.deepEqual(s.responses.ok, [2, 2, 0.3]);
+  assert.deepEqual(s.responses.limited, [1, 0.5, 0]);
+  assert.equal(s.p50.total[0], 5, "first 5 s: all in [0, 10]");
+  assert.equal(s.p99.total[1], 10, "over 10 s, half slow: p99 in +Inf → the highest finite bound");
+  assert.equal(s.p50.total[2], null, "nothing observed in the last window");
+});

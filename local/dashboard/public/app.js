@@ -135,7 +135,7 @@ function render(state) {
   renderLimits(state.limits);
   renderLimitador(state.limitador);
   renderCharts(state.series);
-  $("#sources").textContent = `Scraped from ${state.sources.gateway.url}${state.sources.limitador.url ? ` and ${state.sources.limitador.url}` : ""}: the text Prometheus would scrape.`;
+  $("#sources").textContent = `Scraped from ${state.sources.gateway.url}${state.sources.limitador.url ? ` and ${state.sources.limitador.url}` : " (an external Limitador: its metrics are not read)"}: the text Prometheus would scrape.`;
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
 }
 
