@@ -122,7 +122,7 @@ async function gateway(n: number) {
   writeFileSync(apiKeys, Array.from({ length: 20 }, (_, i) => `- key: k${i}\n  userid: user${i}\n  tier: enterprise\n`).join(""));
   const limits = join(mkdtempSync(join(tmpdir(), "bench-limits-")), "limits.yaml");
   writeFileSync(limits, readFileSync(`${ROOT}local/config/limits.yaml`, "utf8").replace(/max_value: \d+/g, "max_value: 100000000"));
-  const stack = await startStack({ apiKeys, limits, quiet: true, ports: { gateway: 0, admin: 0, limitadorGrpc: 0, limitadorHttp: 0, authorino: 0, model: 0 } });
+  const stack = await startStack({ apiKeys, limits, quiet: true, ports: { gateway: 0, admin: 0, limitadorGrpc: 0, limitadorHttp: 0, authorino: 0, model: 0, dashboard: 0 } });
   const body = JSON.stringify({ model: "facebook-opt-125m-simulated", max_tokens: 4, messages: [{ role: "user", content: "hi" }] });
   let i = 0;
   const init = () => ({ method: "POST", headers: { authorization: `APIKEY k${i++ % 20}`, "content-type": "application/json" }, body });

@@ -7,6 +7,9 @@ import { startGateway } from "../host/gateway.js";
 import { startAuthorino, loadApiKeys, type ApiKey } from "./authorino.js";
 import { startModelSimulator } from "./model-simulator.js";
 import { ensureFilterBuilt } from "./build-wasm.js";
+import { usesAuthAction, VM_CONFIG } from "../envoy/render.js";
+import { startDashboard } from "./dashboard/server.js";
+import { parse as parseYaml } from "yaml";
 
 const CONFIG_DIR = fileURLToPath(new URL("./config/", import.meta.url));
 
@@ -23,7 +26,7 @@ export interface StackOptions {
   quiet?: boolean;
 }
 
-export const DEFAULT_PORTS = { gateway: 10000, admin: 9901, limitadorGrpc: 8081, limitadorHttp: 8080, authorino: 50051, model: 8000 };
+export const DEFAULT_PORTS = { gateway: 10000, admin: 9901, limitadorGrpc: 8081, limitadorHttp: 8080, authorino: 50051, model: 8000, dashboard: 9902 };
 
 export const DEFAULT_FILES = {
   pluginConfig: `${CONFIG_DIR}plugin-config.json`,
@@ -54,6 +57,8 @@ export async function startStack(opts: StackOptions = {}) {
   try {
     const wasm = readFileSync(await ensureFilterBuilt(log));
     const pluginConfig = readFileSync(files.pluginConfig, "utf8");
+    // Without an auth action nothing sets auth.identity.*: put ext_authz in front, as envoy.yaml does.
+    const extAuthz = opts.extAuthz ? "flag" : hasAuthAction(pluginConfig) ? null : "no-auth-action";
     let keys: ApiKey[] = loadApiKeys(files.apiKeys);
     const keyWatcher = watch(files.apiKeys, { persistent: false }, () => {
       try { keys = loadApiKeys(files.apiKeys); log(`[authorino] reloaded ${keys.length} API key(s)`); } catch (err) { log(`[authorino] keeping the old keys: ${(err as Error).message}`); }
@@ -81,8 +86,9 @@ export async function startStack(opts: StackOptions = {}) {
     const authorinoAddress = `127.0.0.1:${authorino.port}`;
     const gateway = await guard("gateway", ports.gateway, "--gateway-port/--admin-port", () => startGateway({
       wasm, pluginConfig, port: ports.gateway, adminPort: ports.admin,
+      vmConfig: JSON.stringify(VM_CONFIG), // as envoy/envoy.yaml: a user label, for latency per user
       upstreamUrl: `http://127.0.0.1:${model.port}`,
-      extAuthz: opts.extAuthz ? authorinoAddress : null,
+      extAuthz: extAuthz ? authorinoAddress : null,
       // The cluster names Kuadrant's operator and our envoy.yaml define.
       clusters: { "limitador": limitadorGrpc, "kuadrant-ratelimit-service": limitadorGrpc, "authorino": authorinoAddress, "kuadrant-auth-service": authorinoAddress },
       failurePolicy: "FAIL_CLOSED",
@@ -92,9 +98,32 @@ export async function startStack(opts: StackOptions = {}) {
     closers.push(gateway.close);
     ports.gateway = gateway.port;
     ports.admin = gateway.adminPort;
-    return { ports, files, close: closeAll, gateway };
+    const dashboard = await guard("dashboard", ports.dashboard, "--dashboard-port", () => startDashboard({
+      port: ports.dashboard,
+      gatewayMetricsUrl: `http://127.0.0.1:${gateway.adminPort}/stats/prometheus`,
+      limitadorUrl: opts.limitador ? null : `http://127.0.0.1:${ports.limitadorHttp}`,
+      namespaces: () => limitNamespaces(files.limits),
+    }));
+    closers.push(dashboard.close);
+    ports.dashboard = dashboard.port;
+    return { ports, files, close: closeAll, gateway, extAuthz };
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/** Unparseable JSON counts as having one: the gateway then refuses it with the reasons. */
+function hasAuthAction(pluginConfig: string): boolean {
+  try { return usesAuthAction(JSON.parse(pluginConfig)); } catch { return true; }
+}
+
+/** The namespaces of the limits file, so the dashboard lists limits nobody has used yet. */
+function limitNamespaces(file: string): string[] {
+  try {
+    const limits = parseYaml(readFileSync(file, "utf8"));
+    return Array.isArray(limits) ? [...new Set(limits.map((l: any) => String(l?.namespace ?? "")).filter(Boolean))] : [];
+  } catch {
+    return [];
   }
 }

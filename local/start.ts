@@ -8,12 +8,14 @@ const HELP = `npm start -- [options]
   --limits FILE            Limitador limits file (default local/config/limits.yaml)
   --api-keys FILE          API keys for the Authorino stand-in (default local/config/api-keys.yaml)
   --limitador HOST:PORT    use an external Limitador's gRPC instead of limitador-mock
-  --ext-authz              put Envoy's ext_authz filter in front of the wasm filter (Istio without Kuadrant)
+  --ext-authz              put Envoy's ext_authz filter in front of the wasm filter (Istio without Kuadrant);
+                           on by itself when the plugin configuration has no auth action
   --gateway-port N, --admin-port N, --limitador-grpc-port N, --limitador-http-port N,
-  --authorino-port N, --model-port N    override the default ports (10000, 9901, 8081, 8080, 50051, 8000)
+  --authorino-port N, --model-port N, --dashboard-port N
+                           override the default ports (10000, 9901, 8081, 8080, 50051, 8000, 9902)
 `;
 
-const portFlags = { "gateway-port": "gateway", "admin-port": "admin", "limitador-grpc-port": "limitadorGrpc", "limitador-http-port": "limitadorHttp", "authorino-port": "authorino", "model-port": "model" } as const;
+const portFlags = { "gateway-port": "gateway", "admin-port": "admin", "limitador-grpc-port": "limitadorGrpc", "limitador-http-port": "limitadorHttp", "authorino-port": "authorino", "model-port": "model", "dashboard-port": "dashboard" } as const;
 
 async function main(): Promise<number> {
   let parsed;
@@ -51,13 +53,18 @@ async function main(): Promise<number> {
   }
   const p = stack.ports;
   const external = typeof o.limitador === "string";
+  if (stack.extAuthz === "no-auth-action") {
+    console.log(`note: ${stack.files.pluginConfig} has no auth action, so Envoy's ext_authz filter asks Authorino
+      first and the filter reads auth.identity.* from its metadata (as envoy/envoy.yaml does for such configurations)`);
+  }
   console.log(`
 LLM gateway telemetry & rate limiting: local stack is up
-  gateway            http://127.0.0.1:${p.gateway}   (${o["ext-authz"] ? "ext_authz → " : ""}wasm filter → model simulator)
+  gateway            http://127.0.0.1:${p.gateway}   (${stack.extAuthz ? "ext_authz → " : ""}wasm filter → model simulator)
   gateway admin      http://127.0.0.1:${p.admin}/stats/prometheus
   Limitador          ${external ? `${o.limitador} (external)` : `gRPC 127.0.0.1:${p.limitadorGrpc}, metrics http://127.0.0.1:${p.limitadorHttp}/metrics`}
   Authorino          gRPC 127.0.0.1:${p.authorino} (keys: ${stack.files.apiKeys})
   model simulator    http://127.0.0.1:${p.model}/v1/models
+  dashboard          http://127.0.0.1:${p.dashboard}/   (live: per user, tier and model; limits and what remains)
 
 Try it (alice is on the free tier: 5 requests and 200 tokens per minute):
   curl -s http://127.0.0.1:${p.gateway}/llm/facebook-opt-125m-simulated/v1/chat/completions \\

@@ -57,7 +57,7 @@ test("streaming: SSE chunks pass through as they come and the token Report match
   await new Promise((r) => setTimeout(r, 150));
   const text = await s.limitadorMetrics();
   assert.match(text, new RegExp(`^authorized_hits\\{model="qwen3-0-6b-instruct-simulated",tier="enterprise",user="dave",limitador_namespace="llm/qwen3-0-6b-instruct-simulated-kserve-route"\\} ${1 + usage.total_tokens}$`, "m"));
-  assert.match(await s.gatewayMetrics(), new RegExp(`^inference_model_output_tokens_sum\\{model_name="qwen3-0-6b-instruct-simulated",target_model_name="qwen3-0-6b-instruct-simulated",tier="enterprise"\\} ${usage.completion_tokens}$`, "m"));
+  assert.match(await s.gatewayMetrics(), new RegExp(`^inference_model_output_tokens_sum\\{model_name="qwen3-0-6b-instruct-simulated",target_model_name="qwen3-0-6b-instruct-simulated",tier="enterprise",user="dave"\\} ${usage.completion_tokens}$`, "m"));
 });
 
 test("a real Prometheus scraping the stack answers sum by (user, tier, model) (authorized_hits)", { skip: missing("prometheus", "prometheus") }, async (t) => {

@@ -8,12 +8,12 @@ const START = fileURLToPath(new URL("../../local/start.ts", import.meta.url));
 
 export async function startStackProcess(t: { after(fn: () => unknown): void }, extraArgs: string[] = []) {
   const free = async () => Number((await unusedAddress()).split(":")[1]);
-  const ports = { gateway: await free(), admin: await free(), limitadorGrpc: await free(), limitadorHttp: await free(), authorino: await free(), model: await free() };
+  const ports = { gateway: await free(), admin: await free(), limitadorGrpc: await free(), limitadorHttp: await free(), authorino: await free(), model: await free(), dashboard: await free() };
   const args = [
     "--import", "tsx", START,
     "--gateway-port", String(ports.gateway), "--admin-port", String(ports.admin),
     "--limitador-grpc-port", String(ports.limitadorGrpc), "--limitador-http-port", String(ports.limitadorHttp),
-    "--authorino-port", String(ports.authorino), "--model-port", String(ports.model), ...extraArgs,
+    "--authorino-port", String(ports.authorino), "--model-port", String(ports.model), "--dashboard-port", String(ports.dashboard), ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
