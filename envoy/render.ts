@@ -1,15 +1,26 @@
 // Renders envoy/envoy.yaml (for `func-e run -c envoy/envoy.yaml`) and envoy/istio/wasmplugin.yaml
-// from the plugin configuration the local stack uses, so the three cannot drift apart.
+// from the plugin configuration the local stack uses, so the three cannot drift apart; and the
+// same for its typed twin (local/config/plugin-config-typed.json, what Kuadrant operator main emits
+// for the same policies): envoy/envoy-typed.yaml and envoy/istio/wasmplugin-typed.yaml.
 // `npm run envoy:render` writes them; a test fails when the committed files differ.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { FILTER_STATS_TAGS } from "../host/stats-tags.js";
+import { toTypedConfig } from "./typed-config.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const PLUGIN_CONFIG_FILE = `${ROOT}local/config/plugin-config.json`;
 export const ENVOY_YAML = `${ROOT}envoy/envoy.yaml`;
 export const WASMPLUGIN_YAML = `${ROOT}envoy/istio/wasmplugin.yaml`;
+export const PLUGIN_CONFIG_TYPED_FILE = `${ROOT}local/config/plugin-config-typed.json`;
+export const ENVOY_TYPED_YAML = `${ROOT}envoy/envoy-typed.yaml`;
+export const WASMPLUGIN_TYPED_YAML = `${ROOT}envoy/istio/wasmplugin-typed.yaml`;
+
+/** The typed twin of the local plugin configuration, as written to PLUGIN_CONFIG_TYPED_FILE. */
+export function renderTypedPluginConfig(pluginConfigText: string): string {
+  return JSON.stringify(toTypedConfig(JSON.parse(pluginConfigText)), null, 2) + "\n";
+}
 
 // Local setups (this envoy.yaml, `npm start`) label the filter's metrics by user, for latency per
 // user on the dashboard; the filter's default, and so the cluster's (wasmplugin.yaml), is off.
@@ -34,12 +45,15 @@ function cluster(name: string, port: number, http2: boolean) {
   };
 }
 
-/** Whether the filter calls Authorino itself; without it, Envoy's ext_authz must supply auth.identity. */
+/** Whether the filter calls Authorino itself (a classic auth action, or a typed grpc action on ext_authz); without it, Envoy's ext_authz must supply auth.identity. */
 export function usesAuthAction(config: any): boolean {
-  return Object.values(config.services ?? {}).some((s: any) => s.type === "auth");
+  const auth = new Set(Object.entries<any>(config.services ?? {})
+    .filter(([, s]) => s.type === "auth" || (s.type === "dynamic" && s.grpcService === "envoy.service.auth.v3.Authorization"))
+    .map(([name]) => name));
+  return (config.actionSets ?? []).some((set: any) => (set.actions ?? []).some((a: any) => auth.has(a.service)));
 }
 
-export function renderEnvoyYaml(pluginConfigText: string): string {
+export function renderEnvoyYaml(pluginConfigText: string, source = "local/config/plugin-config.json"): string {
   const config = JSON.parse(pluginConfigText);
   // With an auth action the filter calls Authorino itself (Kuadrant's shape): no ext_authz filter.
   const extAuthz = usesAuthAction(config) ? [] : [{
@@ -102,10 +116,10 @@ export function renderEnvoyYaml(pluginConfigText: string): string {
       ],
     },
   };
-  return HEADER("local/config/plugin-config.json") + stringify(bootstrap, { lineWidth: 0 });
+  return HEADER(source) + stringify(bootstrap, { lineWidth: 0 });
 }
 
-export function renderWasmPlugin(pluginConfigText: string): string {
+export function renderWasmPlugin(pluginConfigText: string, source = "local/config/plugin-config.json"): string {
   const plugin = {
     apiVersion: "extensions.istio.io/v1alpha1",
     kind: "WasmPlugin",
@@ -120,12 +134,16 @@ export function renderWasmPlugin(pluginConfigText: string): string {
       pluginConfig: JSON.parse(pluginConfigText),
     },
   };
-  return HEADER("local/config/plugin-config.json") + stringify(plugin, { lineWidth: 0 });
+  return HEADER(source) + stringify(plugin, { lineWidth: 0 });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = readFileSync(PLUGIN_CONFIG_FILE, "utf8");
   writeFileSync(ENVOY_YAML, renderEnvoyYaml(text));
   writeFileSync(WASMPLUGIN_YAML, renderWasmPlugin(text));
-  console.log(`wrote ${ENVOY_YAML} and ${WASMPLUGIN_YAML}`);
+  const typed = renderTypedPluginConfig(text);
+  writeFileSync(PLUGIN_CONFIG_TYPED_FILE, typed);
+  writeFileSync(ENVOY_TYPED_YAML, renderEnvoyYaml(typed, "local/config/plugin-config-typed.json"));
+  writeFileSync(WASMPLUGIN_TYPED_YAML, renderWasmPlugin(typed, "local/config/plugin-config-typed.json"));
+  console.log(`wrote ${ENVOY_YAML}, ${WASMPLUGIN_YAML}, ${PLUGIN_CONFIG_TYPED_FILE}, ${ENVOY_TYPED_YAML} and ${WASMPLUGIN_TYPED_YAML}`);
 }

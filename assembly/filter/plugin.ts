@@ -13,6 +13,7 @@ import { parseJson, JsonValue, JsonKind } from "../json";
 import { buildPlans, SetPlan, NodeKind } from "./plan";
 import { DescriptorFetcher } from "./descriptor-fetch";
 import { kuadrantCounters } from "./kuadrant-counters";
+import { metricLabels } from "./metric-labels";
 
 /** Attribute roots that must be read while the request headers are still available. */
 const WARM_ROOTS: Array<string> = ["request", "source", "destination", "connection", "metadata"];
@@ -63,7 +64,7 @@ export class Plugin extends RootContext {
     this.config = config;
     this.plans = planned.plans;
     this.hosts = new HostIndex(config.actionSets);
-    this.metrics = new FilterMetrics(config.requestData, this.metricsOptions);
+    this.metrics = new FilterMetrics(metricLabels(config, planned.plans), this.metricsOptions);
     this.planAttributes();
     const fetcher = new DescriptorFetcher(this, config);
     this.fetcher = fetcher.needed ? fetcher : null;

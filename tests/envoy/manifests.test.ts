@@ -8,7 +8,10 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments } from "yaml";
 import { WasmPlugin } from "@kubernetes-models/istio/extensions.istio.io/v1alpha1/WasmPlugin";
-import { renderEnvoyYaml, renderWasmPlugin, PLUGIN_CONFIG_FILE, ENVOY_YAML, WASMPLUGIN_YAML, VM_CONFIG } from "../../envoy/render.js";
+import {
+  renderEnvoyYaml, renderWasmPlugin, renderTypedPluginConfig, PLUGIN_CONFIG_FILE, ENVOY_YAML, WASMPLUGIN_YAML, VM_CONFIG,
+  PLUGIN_CONFIG_TYPED_FILE, ENVOY_TYPED_YAML, WASMPLUGIN_TYPED_YAML,
+} from "../../envoy/render.js";
 import { FILTER_STATS_TAGS } from "../../host/stats-tags.js";
 import { extractTags } from "../../host/index.js";
 
@@ -28,6 +31,26 @@ if (!py && process.env.REQUIRE_SERVICES) throw new Error("Envoy protos are requi
 test("envoy.yaml and the WasmPlugin are the render of local/config/plugin-config.json (one source of truth)", () => {
   assert.equal(readFileSync(ENVOY_YAML, "utf8"), renderEnvoyYaml(pluginConfig), "run `npm run envoy:render`");
   assert.equal(readFileSync(WASMPLUGIN_YAML, "utf8"), renderWasmPlugin(pluginConfig), "run `npm run envoy:render`");
+});
+
+test("the typed twin (operator main's shape) and its envoy-typed.yaml and WasmPlugin are the render of the same configuration", () => {
+  const typed = readFileSync(PLUGIN_CONFIG_TYPED_FILE, "utf8");
+  assert.equal(typed, renderTypedPluginConfig(pluginConfig), "run `npm run envoy:render`");
+  assert.equal(readFileSync(ENVOY_TYPED_YAML, "utf8"), renderEnvoyYaml(typed, "local/config/plugin-config-typed.json"), "run `npm run envoy:render`");
+  assert.equal(readFileSync(WASMPLUGIN_TYPED_YAML, "utf8"), renderWasmPlugin(typed, "local/config/plugin-config-typed.json"), "run `npm run envoy:render`");
+  const doc = JSON.parse(typed);
+  assert.ok(Object.values<any>(doc.services).every((s) => s.type === "dynamic"), "every service is dynamic, as operator main emits");
+  assert.ok(doc.actionSets.every((set: any) => set.actions.every((a: any) => typeof a.type === "string")), "every action is typed");
+  assert.equal(doc.requestData, undefined);
+  // No ext_authz in front: the typed auth action calls Authorino, as the classic one does.
+  assert.ok(!readFileSync(ENVOY_TYPED_YAML, "utf8").includes("envoy.filters.http.ext_authz"));
+});
+
+test("envoy-typed.yaml parses strictly as an Envoy v3 Bootstrap too, and the typed WasmPlugin passes the istio.io schema", { skip: py ? false : "Envoy protos not installed" }, () => {
+  const r = spawnSync(py!, [`${ROOT}tests/envoy/validate_bootstrap.py`, ENVOY_TYPED_YAML], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const manifest = parse(readFileSync(WASMPLUGIN_TYPED_YAML, "utf8"));
+  new WasmPlugin(manifest).validate();
 });
 
 test("envoy.yaml parses strictly as an Envoy v3 Bootstrap (xds-protos)", { skip: py ? false : "Envoy protos not installed (python3 -m venv .venv-envoy && .venv-envoy/bin/pip install xds-protos pyyaml); CI installs them" }, () => {
