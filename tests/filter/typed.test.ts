@@ -288,3 +288,21 @@ test("the generated builtin descriptors match proto/ (node scripts/gen-builtin-d
   const r = spawnSync(process.execPath, ["scripts/gen-builtin-descriptors.mjs", "--check"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
 });
+
+test("hazard §6.3 #4 does not happen: a store that fails counts as finished, so the sequential call after it still runs", async () => {
+  reset();
+  const config = {
+    services: { lim: { type: "dynamic", endpoint: "kuadrant-ratelimit-service", failureMode: "deny", timeout: "5s", grpcService: "envoy.service.ratelimit.v3.RateLimitService", grpcMethod: "ShouldRateLimit" } },
+    actionSets: [{ name: "s", routeRuleConditions: { hostnames: ["*"] }, actions: [
+      { type: "store", predicate: "true", terminal: false, path: "probe.plan", value: "request.headers['x-plan']" },
+      { type: "grpc", predicate: "true", terminal: false, execution: "sequential", var: "rl", service: "lim",
+        messageBuilder: "envoy.service.ratelimit.v3.RateLimitRequest{domain: 'd', hits_addend: 1u, descriptors: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor{entries: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry{key: 'plan', value: has(probe.plan) ? probe.plan : 'none'}]}]}" },
+    ] }],
+  };
+  const host = await start(config);
+  const { response } = await host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", "h"]] }, { upstream: () => ({ status: 200 }) });
+  assert.equal(response.status, 200);
+  assert.deepEqual(limitador.requests.map((r) => r.descriptors), [[{ plan: "none" }]], "the limit ran, without the value the failed store would have written");
+  assert.ok(host.logs.some((l) => l.level === 3 && l.message.includes("actions[0] (store) failed")));
+  host.close();
+});
