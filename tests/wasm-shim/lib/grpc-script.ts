@@ -12,6 +12,8 @@ import type { DispatchedGrpcCall } from "../../../host/index.js";
 import type { Reply } from "./case-schema.js";
 
 const PROTOS = fileURLToPath(new URL("../protos/", import.meta.url));
+/** The project's own protos (the descriptor service lives there, beside the filter's other services). */
+const PROJECT_PROTOS = fileURLToPath(new URL("../../../proto/", import.meta.url));
 const PROBE_PROTO = "compat/probe/v1/probe.proto";
 
 interface MethodCodec {
@@ -30,7 +32,7 @@ function codecsOf(ctor: grpc.ServiceClientConstructor, service: string): MethodC
 }
 
 function loadTestService(file: string, service: string): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(file, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [PROTOS] });
+  const definition = protoLoader.loadSync(file, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [PROTOS, PROJECT_PROTOS] });
   return service.split(".").reduce((o: any, k) => o[k], grpc.loadPackageDefinition(definition));
 }
 
