@@ -27,7 +27,7 @@ test("--validate prints the normalized limits and exits 0; a bad file exits 1 na
 test("--help documents Limitador's flags", () => {
   const r = spawnSync(process.execPath, [BIN, "--help"], { encoding: "utf8" });
   assert.equal(r.status, 0);
-  for (const flag of ["--rls-ip", "--rls-port", "--http-ip", "--http-port", "--metric-labels-default", "--limit-name-in-labels", "--rate-limit-headers", "--validate", "redis <URL>"]) assert.ok(r.stdout.includes(flag), flag);
+  for (const flag of ["--rls-ip", "--rls-port", "--http-ip", "--http-port", "--metric-labels-default", "--limit-name-in-labels", "--rate-limit-headers", "--validate", "--custom-metric-labels", "--tracing-endpoint", "--structured-logs", "--grpc-reflection-service", "redis_cached"]) assert.ok(r.stdout.includes(flag), flag);
 });
 
 test("runs as a process with -p/-P and serves gRPC and HTTP", async (t) => {
