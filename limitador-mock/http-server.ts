@@ -119,6 +119,7 @@ export function createHttpHandler(opts: HttpOptions) {
       method: "GET", pattern: /^\/counters\/([^/]+)$/, handle: async (_q, res, ns) => {
         let counters;
         try { counters = await limiter.counters(ns); } catch (err) {
+          if (err instanceof LimitadorPanic) throw err;
           opts.log(`HTTP /counters: ${(err as Error).message}`);
           return send(res, 500, "Internal server error", TEXT);
         }

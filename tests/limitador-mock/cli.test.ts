@@ -60,3 +60,42 @@ test("a port already in use is reported clearly", async (t) => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /port already in use/);
 });
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+
+test("15: -V/--version prints the Limitador version the mock answers as", () => {
+  for (const flag of ["-V", "--version"]) {
+    const r = run([flag]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^Limitador Server v2\.4\.0-dev \(limitador-mock [\d.]+\) \[\] mock\n$/);
+  }
+});
+
+test("15: the flags Limitador accepts are accepted (-L, --tracing-endpoint, --structured-logs, --grpc-reflection-service, memory --cache, disk, redis_cached)", () => {
+  const labels = join(dir, "labels.yaml");
+  writeFileSync(labels, "tier: descriptors[0].tier\n");
+  const accepted = [
+    ["-L", labels, "--validate", good],
+    ["--custom-metric-labels", labels, "--validate", good],
+    ["--tracing-endpoint", "http://127.0.0.1:4317", "--structured-logs", "--grpc-reflection-service", "-vvvv", "--validate", good],
+    ["--validate", good, "memory", "--cache", "1000"],
+    ["--validate", good, "memory", "-c", "10"],
+    ["--validate", good, "disk", join(dir, "db")],
+    ["--validate", good, "disk", "--optimize", "disk", join(dir, "db")],
+    ["--validate", good, "redis_cached", "redis://127.0.0.1:1", "--batch-size", "10", "--flush-period", "500", "--max-cached", "5", "--response-timeout", "100"],
+  ];
+  for (const args of accepted) assert.equal(run(args).status, 0, `${args.join(" ")}: ${run(args).stderr}`);
+});
+
+test("15: -H values are case-sensitive and --validate checks -H and --metric-labels-default too (exit 2, clap's message)", () => {
+  const lower = run(["--validate", "-H", "draft_version_03", good]);
+  assert.equal(lower.status, 2);
+  assert.equal(lower.stderr.split("\n")[0], "error: invalid value 'draft_version_03' for '--rate-limit-headers <rate_limit_headers>'");
+  assert.match(lower.stderr, /\[possible values: NONE, DRAFT_VERSION_03\]/);
+  const cel = run(["--validate", "--metric-labels-default", "descriptors[", good]);
+  assert.equal(cel.status, 2);
+  assert.match(cel.stderr, /^error: invalid value 'descriptors\[' for '--metric-labels-default <metric_labels_default>': couldn't parse descriptors\[/);
+  const env = run(["--validate", good], { RATE_LIMIT_HEADERS: "draft" });
+  assert.equal(env.status, 2, "a default taken from the environment is checked too");
+  for (const args of [["--validate", "-p", "70000", good], ["--validate", good, "etcd"], ["--validate", good, "disk"], ["--validate", "--nope", good], ["--validate"]]) assert.equal(run(args).status, 2, args.join(" "));
+});
