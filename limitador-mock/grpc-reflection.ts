@@ -5,7 +5,7 @@ import { EventEmitter } from "node:events";
 import type http2 from "node:http2";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import * as protoLoader from "@grpc/proto-loader";
+import type * as ProtoLoader from "@grpc/proto-loader";
 
 export type StreamingHandler = (stream: http2.ServerHttp2Stream) => void;
 
@@ -20,7 +20,9 @@ interface MethodDefinition {
 
 /** The reflection service's method, keyed by its path, ready for the mock's gRPC server. */
 export function reflectionHandler(): Record<string, StreamingHandler> {
+  // Loaded on demand: only a mock started with --grpc-reflection-service pays for them.
   const { ReflectionV1Implementation } = require("@grpc/reflection/build/src/implementations/reflection-v1.js");
+  const protoLoader = require("@grpc/proto-loader") as typeof ProtoLoader;
   const definition = protoLoader.loadSync(["envoy/service/ratelimit/v3/rls.proto", "kuadrant/service/ratelimit/v1/ratelimit.proto"], { includeDirs: [PROTO_ROOT] });
   const impl = new ReflectionV1Implementation(definition);
   let method: MethodDefinition | null = null;

@@ -124,30 +124,39 @@ function varintLength(n: number): number {
   return len;
 }
 
-function writeVarint(out: Uint8Array, pos: number, n: number): number {
+function writeVarint(out: Buffer, pos: number, n: number): number {
   while (n >= 0x80) { out[pos++] = (n & 0x7f) | 0x80; n = Math.floor(n / 128); }
   out[pos++] = n;
   return pos;
 }
 
+function writeString(out: Buffer, pos: number, tag: number, s: string, len: number): number {
+  if (len === 0) return pos;
+  out[pos++] = tag;
+  pos = writeVarint(out, pos, len);
+  return pos + out.write(s, pos, len, "utf8");
+}
+
 /** A gRPC message frame (uncompressed) holding a RateLimitResponse. */
-export function encodeRateLimitResponseFrame(code: OverallCode, headers: ReadonlyArray<{ key: string; value: string }>): Uint8Array {
-  const encoded = headers.map(({ key, value }) => {
-    const k = encoder.encode(key), v = encoder.encode(value);
-    const inner = (k.length ? 1 + varintLength(k.length) + k.length : 0) + (v.length ? 1 + varintLength(v.length) + v.length : 0);
-    return { k, v, inner };
-  });
+export function encodeRateLimitResponseFrame(code: OverallCode, headers: ReadonlyArray<{ key: string; value: string }>): Buffer {
+  const lengths = new Array<number>(headers.length * 3);
   let size = code ? 2 : 0;
-  for (const h of encoded) size += 1 + varintLength(h.inner) + h.inner;
-  const out = new Uint8Array(5 + size);
-  out[1] = size >>> 24; out[2] = (size >>> 16) & 0xff; out[3] = (size >>> 8) & 0xff; out[4] = size & 0xff;
+  for (let i = 0; i < headers.length; i++) {
+    const k = Buffer.byteLength(headers[i].key), v = Buffer.byteLength(headers[i].value);
+    const inner = (k ? 1 + varintLength(k) + k : 0) + (v ? 1 + varintLength(v) + v : 0);
+    lengths[i * 3] = k; lengths[i * 3 + 1] = v; lengths[i * 3 + 2] = inner;
+    size += 1 + varintLength(inner) + inner;
+  }
+  const out = Buffer.allocUnsafe(5 + size);
+  out[0] = 0;
+  out.writeUInt32BE(size, 1);
   let pos = 5;
   if (code) { out[pos++] = 0x08; out[pos++] = code; }
-  for (const h of encoded) {
+  for (let i = 0; i < headers.length; i++) {
     out[pos++] = 0x1a;
-    pos = writeVarint(out, pos, h.inner);
-    if (h.k.length) { out[pos++] = 0x0a; pos = writeVarint(out, pos, h.k.length); out.set(h.k, pos); pos += h.k.length; }
-    if (h.v.length) { out[pos++] = 0x12; pos = writeVarint(out, pos, h.v.length); out.set(h.v, pos); pos += h.v.length; }
+    pos = writeVarint(out, pos, lengths[i * 3 + 2]);
+    pos = writeString(out, pos, 0x0a, headers[i].key, lengths[i * 3]);
+    pos = writeString(out, pos, 0x12, headers[i].value, lengths[i * 3 + 1]);
   }
   return out;
 }

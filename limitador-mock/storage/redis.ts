@@ -4,7 +4,8 @@
 // stacked limits). Windows are Redis key expiries set on the first hit. As Limitador's Redis
 // storage: a counter not yet in Redis reports its whole window as TTL, nothing is created by a
 // rejected request, and /counters reads TTL in seconds (Redis rounds them) against the current limit.
-import { Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type { Redis } from "ioredis";
 import type { Limit } from "../limits.js";
 import { u64WrappingSub } from "../rust-format.js";
 import { remaining } from "./memory.js";
@@ -42,6 +43,8 @@ export class RedisStorage implements CounterStorage {
   private readonly client: Redis;
 
   constructor(url: string) {
+    // Loaded here, not at start-up: a mock on memory storage never pays for ioredis.
+    const { Redis } = createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
     this.client = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2000) });
     this.client.on("error", () => { /* reported per call as StorageError */ });
     this.client.defineCommand("limitadorCheck", { lua: CHECK_AND_UPDATE });

@@ -87,8 +87,13 @@ async function rpc(t: Target, path: string, domain: string, descriptors: Descrip
   if (!out.message) return base;
   const decode = (path === SHOULD ? envoyRateLimitService().service.ShouldRateLimit : kuadrantRateLimitService().service.CheckRateLimit);
   const res = decode.responseDeserialize(out.message) as any;
-  // The bytes are canonical (fields in number order, defaults omitted) if encoding the decoded message gives them back.
-  const canonical = Buffer.from(decode.responseSerialize(res)).equals(out.message);
+  // The bytes are canonical (fields in number order, proto3 defaults omitted) if encoding just the
+  // non-default fields of the decoded message gives them back.
+  const clean: Record<string, unknown> = {};
+  if (res.overall_code !== "UNKNOWN") clean.overall_code = res.overall_code;
+  const hs = (res.response_headers_to_add ?? []).map((h: any) => ({ ...(h.key ? { key: h.key } : {}), ...(h.value ? { value: h.value } : {}) }));
+  if (hs.length) clean.response_headers_to_add = hs;
+  const canonical = Buffer.from(decode.responseSerialize(clean)).equals(out.message);
   return { ...base, overall_code: res.overall_code, headers: rateLimitHeaders(res.response_headers_to_add ?? []), statuses: res.statuses?.length ?? 0, canonical };
 }
 
