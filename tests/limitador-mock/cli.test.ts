@@ -99,3 +99,22 @@ test("15: -H values are case-sensitive and --validate checks -H and --metric-lab
   assert.equal(env.status, 2, "a default taken from the environment is checked too");
   for (const args of [["--validate", "-p", "70000", good], ["--validate", good, "etcd"], ["--validate", good, "disk"], ["--validate", "--nope", good], ["--validate"]]) assert.equal(run(args).status, 2, args.join(" "));
 });
+
+test("16: bin.mjs starts from one JavaScript bundle, rebuilt only when a source is newer (no TypeScript compiled at start)", async () => {
+  const { cpSync, mkdirSync, statSync, symlinkSync, utimesSync } = await import("node:fs");
+  const root = new URL("../../", import.meta.url).pathname;
+  const copy = mkdtempSync(join(tmpdir(), "limitador-bundle-"));
+  for (const part of ["limitador-mock", "proto", "package.json"]) cpSync(join(root, part), join(copy, part), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
+  mkdirSync(join(copy, "build"));
+  const bin = join(copy, "limitador-mock/bin.mjs"), bundle = join(copy, "build/limitador-mock.mjs");
+  const version = () => spawnSync(process.execPath, [bin, "-V"], { encoding: "utf8" });
+  assert.equal(version().status, 0);
+  const built = statSync(bundle).mtimeMs;
+  assert.equal(version().status, 0);
+  assert.equal(statSync(bundle).mtimeMs, built, "fresh: not rebuilt");
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(join(copy, "limitador-mock/limiter.ts"), later, later);
+  assert.equal(version().status, 0);
+  assert.ok(statSync(bundle).mtimeMs > built, "a newer source: rebuilt");
+});
