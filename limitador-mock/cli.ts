@@ -1,8 +1,7 @@
 // `limitador-mock [OPTIONS] <LIMITS_FILE> [STORAGE]`: Limitador's command line, flags, environment
 // fallbacks, exit codes (2 for a usage error, 1 for a bad limits file) and --validate output.
-import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
-import { describeLimits, parseLimits } from "./limits.js";
+import { describeLimits, readLimitsFile } from "./limits.js";
 import { compile } from "./cel.js";
 import { parseCommandLine, UsageError, GLOBAL, SUBCOMMANDS } from "./cli-args.js";
 import { startLimitadorMock, type MockOptions, type StorageOptions } from "./server.js";
@@ -23,12 +22,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   if (config.validate) {
     try {
-      const limits = parseLimits(readFileSync(config.options.limitsFile, "utf8"));
-      process.stdout.write(`${stringify(describeLimits(limits))}\n`);
+      const limits = readLimitsFile(config.options.limitsFile);
+      process.stdout.write(`${stringify(describeLimits(limits), { indentSeq: false, singleQuote: true })}\n`); // serde_yaml's layout
       return 0;
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      console.error(e.code ? `Invalid limit file: Couldn't read file '${config.options.limitsFile}': ${e.message}` : `Invalid limit file: ${e.message.replace(/^Invalid limit file:\s*/, "")}`);
+      console.error((err as Error).message);
       return 1;
     }
   }
@@ -59,7 +57,7 @@ function configure(argv: string[], env: NodeJS.ProcessEnv): Config | "help" | "v
   if (o.help) return "help";
   if (o.version) return "version";
   if (subcommand?.values.help) return SUBCOMMAND_HELP[subcommand.name];
-  if ((o.v as number | undefined ?? 0) > 4) throw new UsageError(`invalid value '${o.v}' for '-v...': ${o.v} is not in 0..=4`, false);
+  if ((o.v as number | undefined ?? 0) > 4) throw new UsageError(`invalid value '${o.v}' for '-v...': ${o.v} is not in 0..5`, false);
 
   // Environment fallbacks are clap defaults: checked like values given on the command line.
   const fallback = (id: string, envName: string, builtin?: string): unknown => {

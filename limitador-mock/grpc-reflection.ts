@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events";
 import type http2 from "node:http2";
 import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import type * as ProtoLoader from "@grpc/proto-loader";
 
@@ -23,7 +24,9 @@ export function reflectionHandler(): Record<string, StreamingHandler> {
   // Loaded on demand: only a mock started with --grpc-reflection-service pays for them.
   const { ReflectionV1Implementation } = require("@grpc/reflection/build/src/implementations/reflection-v1.js");
   const protoLoader = require("@grpc/proto-loader") as typeof ProtoLoader;
-  const definition = protoLoader.loadSync(["envoy/service/ratelimit/v3/rls.proto", "kuadrant/service/ratelimit/v1/ratelimit.proto"], { includeDirs: [PROTO_ROOT] });
+  // The reflection service lists itself too, as tonic-reflection does.
+  const reflectionProtos = join(dirname(require.resolve("@grpc/reflection/package.json")), "build/proto");
+  const definition = protoLoader.loadSync(["envoy/service/ratelimit/v3/rls.proto", "kuadrant/service/ratelimit/v1/ratelimit.proto", "grpc/reflection/v1/reflection.proto"], { includeDirs: [PROTO_ROOT, reflectionProtos] });
   const impl = new ReflectionV1Implementation(definition);
   let method: MethodDefinition | null = null;
   let handler: ((call: EventEmitter) => void) | null = null;

@@ -1,6 +1,6 @@
 // Limitador's HTTP API (research/limitador.md §4, limitador-server/src/http_api/server.rs) as
 // actix-web serves it: routes match one path segment per parameter (an unencoded `/` in a namespace
-// is a 404), 404s and 405s have no body, every response carries content-length and lower-case
+// is a 404), a 404 (also for a known path with another method) has no body, every response carries content-length and lower-case
 // header names, JSON bodies go through serde's rules (serde-json.ts), errors are plain text.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -139,17 +139,14 @@ export function createHttpHandler(opts: HttpOptions) {
 
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
-    let pathMatched = false;
     try {
       for (const r of routes) {
-        const m = r.pattern.exec(path);
-        if (!m) continue;
-        pathMatched = true;
         if (r.method !== req.method) continue;
-        return await r.handle(req, res, m[1] === undefined ? "" : decodeSegment(m[1]));
+        const m = r.pattern.exec(path);
+        if (m) return await r.handle(req, res, m[1] === undefined ? "" : decodeSegment(m[1]));
       }
       req.resume();
-      send(res, pathMatched ? 405 : 404, null, null); // actix: a known path with another method is 405, both empty
+      send(res, 404, null, null); // any other method or path: 404 with an empty body
     } catch (err) {
       if (err instanceof LimitadorPanic) {
         // Limitador's handler panics; actix drops the connection without an answer.

@@ -4,7 +4,6 @@
 // serde's messages in the 400 body ("Json deserialize error: missing field `delta` at line 1 column
 // 43"), so this reproduces them: the same checks in the same order, the same positions (line, and
 // column in bytes of the last byte read), unknown fields skipped, an array accepted in field order.
-import { rustFloat } from "./rust-format.js";
 
 export interface CheckAndReportInfo {
   namespace: string;
@@ -343,11 +342,25 @@ export function parseCheckAndReportInfo(body: Uint8Array): CheckAndReportInfo {
   return info;
 }
 
-/** serde's Unexpected::Float: Rust's Display plus ".0" when it has no decimal point. */
-function floatText(f: number): string {
-  const s = rustFloat(f);
-  return s.includes(".") ? s : `${s}.0`;
+/**
+ * serde_json prints an unexpected float with ryu: shortest digits, a decimal point always, and
+ * scientific notation when the point would fall beyond 16 digits or before 5 leading zeros
+ * (1.5, 100.0, 1.8446744073709552e19, 1e20, 0.001, 1e-7).
+ */
+export function ryuFloat(f: number): string {
+  if (f === 0) return Object.is(f, -0) ? "-0.0" : "0.0";
+  const sign = f < 0 ? "-" : "";
+  const [mantissa, exp] = Math.abs(f).toExponential().split("e");
+  const digits = mantissa.replace(".", "");
+  const point = Number(exp) + 1; // digits before the decimal point
+  if (point >= digits.length && point <= 16) return `${sign}${digits}${"0".repeat(point - digits.length)}.0`;
+  if (point > 0 && point <= 16) return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+  if (point > -5 && point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  const e = `e${point - 1}`;
+  return digits.length === 1 ? `${sign}${digits}${e}` : `${sign}${digits[0]}.${digits.slice(1)}${e}`;
 }
+
+const floatText = ryuFloat;
 
 /** Rust's `{:?}` of a str: quoted, with \", \\, \n, \r, \t, \0 and \u{..} for other controls. */
 function rustDebugString(s: string): string {

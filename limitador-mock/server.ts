@@ -1,6 +1,6 @@
 // Starts a Limitador-compatible server: limits from a file (hot reloaded), storage, gRPC and HTTP.
-import { readFileSync, type FSWatcher } from "node:fs";
-import { parseLimits } from "./limits.js";
+import type { FSWatcher } from "node:fs";
+import { readLimitsFile } from "./limits.js";
 import { RateLimiter } from "./limiter.js";
 import { LimitadorMetrics } from "./metrics.js";
 import { startGrpcServer } from "./grpc-server.js";
@@ -65,9 +65,7 @@ async function openStorage(opts: StorageOptions, now?: () => number): Promise<Co
 
 export async function startLimitadorMock(opts: MockOptions): Promise<RunningMock> {
   const log = opts.log ?? ((line: string) => console.error(`[limitador-mock] ${line}`));
-  let text: string;
-  try { text = readFileSync(opts.limitsFile, "utf8"); } catch (err) { throw new Error(`Couldn't read file '${opts.limitsFile}': ${(err as Error).message}`); }
-  const limits = parseLimits(text);
+  const limits = readLimitsFile(opts.limitsFile);
   const storage = await openStorage(opts.storage ?? { kind: "memory" }, opts.now);
   const closers: Array<() => unknown> = [() => storage.close()];
   const watchers: FSWatcher[] = [];

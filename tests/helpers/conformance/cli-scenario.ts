@@ -16,6 +16,8 @@ export async function runCliScenario(name: "mock" | "real", files: { limits: str
       shown = limits.map((l) => JSON.stringify(l)).sort();
     }
     if (keep === "prefix") shown = first.replace(/^(Invalid limit file: Couldn't (parse|read file)).*$/, "$1 …");
+    // Not compared: which build (-V's parenthesis on), and the CEL parser's own wording (cel-rust vs @bufbuild/cel).
+    if (typeof shown === "string") shown = shown.replace(/^(Limitador Server v\S+) \(.*$/, "$1 (…)").replace(/^(error: invalid value '.*' for '--metric-labels-default <metric_labels_default>': couldn't parse [^:]*: ).*$/, "$1…");
     steps.push({ step, result: { code: r.code, stream: r.stdout ? "stdout" : r.stderr ? "stderr" : "none", shown } });
   };
   const v = files.limits;

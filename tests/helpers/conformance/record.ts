@@ -32,6 +32,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const version = (await runCommand("real", ["-V"])).stdout.trim();
   const { server, cli } = await runTranscript("real");
   const out = fileURLToPath(new URL("../../fixtures/limitador-conformance.json", import.meta.url));
-  writeFileSync(out, JSON.stringify({ limitador: version.replace(/^Limitador Server /, ""), server, cli }, null, 1) + "\n");
+  // RECORD_NOTE: how that binary was built, when it is not a plain release build of a tagged commit.
+  writeFileSync(out, JSON.stringify({ limitador: version.replace(/^Limitador Server /, ""), note: process.env.RECORD_NOTE ?? null, server, cli }, null, 1) + "\n");
   console.log(`recorded ${server.length} server and ${cli.length} CLI steps from ${version} into ${out}`);
 }

@@ -16,10 +16,22 @@ export const LIMITS = `
   variables: ["descriptors[0].user"]
 - namespace: llm/route
   name: route-wide
-  max_value: 5
+  max_value: 10
   seconds: 60
   conditions: ["descriptors[0].tier == 'free'"]
   variables: []
+- namespace: llm/global
+  name: global
+  max_value: 5
+  seconds: 60
+  conditions: []
+  variables: []
+- namespace: llm/global
+  name: per-user
+  max_value: 10
+  seconds: 60
+  conditions: []
+  variables: ["descriptors[0].user"]
 - namespace: llm/tokens
   name: tokens
   max_value: 100
@@ -48,6 +60,11 @@ export const LIMITS = `
   seconds: 60
   conditions: []
   variables: ["descriptors[0]"]
+- namespace: llm/second
+  max_value: 5
+  seconds: 60
+  conditions: ["descriptors[1].x == 'y'"]
+  variables: []
 - namespace: llm/method
   max_value: 1
   seconds: 10
@@ -113,6 +130,23 @@ async function http(t: Target, method: string, path: string, init: { headers?: R
   };
 }
 
+/** ServerReflectionResponse.list_services_response (6) → service (1) → name (1), read by hand. */
+function listedServices(message: Buffer): string[] {
+  const fields = (buf: Buffer, wanted: number): Buffer[] => {
+    const out: Buffer[] = [];
+    let i = 0;
+    const varint = () => { let n = 0, shift = 0, b; do { b = buf[i++]; n += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80); return n; };
+    while (i < buf.length) {
+      const tag = varint();
+      if ((tag & 7) === 2) { const len = varint(); if (tag >>> 3 === wanted) out.push(buf.subarray(i, i + len)); i += len; }
+      else if ((tag & 7) === 0) varint();
+      else throw new Error(`unexpected wire type ${tag & 7}`);
+    }
+    return out;
+  };
+  return fields(message, 6).flatMap((list) => fields(list, 1)).flatMap((svc) => fields(svc, 1)).map((name) => name.toString("utf8")).sort();
+}
+
 const json = (body: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const jsonText = (body: string) => ({ headers: { "content-type": "application/json" }, body });
 
@@ -125,11 +159,16 @@ export async function runScenario(t: Target): Promise<Step[]> {
   await record("metrics at start", async () => parseMetrics(await (await fetch(`${t.http}/metrics`)).text()));
 
   // Stacked limits up to OVER_LIMIT, headers on every answer.
+  // (Scenario steps avoid ties in remaining between limits of different max_value, except the
+  // tie step: which of those comes first follows a HashSet's order in Limitador.)
   for (let i = 1; i <= 4; i++) await record(`ShouldRateLimit alice #${i}`, () => rpc(t, SHOULD, "llm/route", free("alice")));
-  await record("ShouldRateLimit bob: route-wide is now the most restrictive", () => rpc(t, SHOULD, "llm/route", free("bob")));
-  await record("ShouldRateLimit carol hits 2: rejected by route-wide", () => rpc(t, SHOULD, "llm/route", free("carol"), 2));
+  await record("ShouldRateLimit bob", () => rpc(t, SHOULD, "llm/route", free("bob")));
+  for (let i = 1; i <= 5; i++) await record(`ShouldRateLimit global, user ${i}: the global limit is the most restrictive`, () => rpc(t, SHOULD, "llm/global", [{ user: `g${i}` }]));
+  await record("ShouldRateLimit global, carol hits 2: rejected by the global limit", () => rpc(t, SHOULD, "llm/global", [{ user: "carol" }], 2));
   await record("ShouldRateLimit dave premium: no limit applies", () => rpc(t, SHOULD, "llm/route", [{ tier: "premium", user: "dave" }, { user: "dave", tier: "premium", model: "m2" }]));
   await record("ShouldRateLimit without descriptors: the condition cannot evaluate", () => rpc(t, SHOULD, "llm/route", []));
+  await record("CheckRateLimit without descriptors", () => rpc(t, CHECK, "llm/route", []));
+  await record("Report without descriptors", () => rpc(t, REPORT, "llm/route", []));
   await record("ShouldRateLimit after that: the server still serves", () => rpc(t, SHOULD, "llm/route", free("alice")));
   await record("ShouldRateLimit empty domain", () => rpc(t, SHOULD, "", free("alice")));
   await record("ShouldRateLimit unknown namespace", () => rpc(t, SHOULD, "llm/nowhere", free("erin")));
@@ -155,6 +194,20 @@ export async function runScenario(t: Target): Promise<Step[]> {
   const odd: Descriptor = { user: "two\\\\back", quote: 'say "hi"', bsquote: 'a\\"b', newline: "line\nbreak", bsnewline: "a\\\nb", trailing: "end\\", "9lives": "cat", "req.method": "GET", "ünï": "cödé", empty: "" };
   await record("ShouldRateLimit with odd labels", () => rpc(t, SHOULD, "llm/nowhere", [{ tier: "free" }, odd]));
 
+  // gRPC reflection (v1): the services it lists.
+  await record("ServerReflectionInfo list_services", async () => {
+    const out = await grpcCall(t.grpc, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", Buffer.from([0x3a, 0x01, 0x2a])); // list_services: "*"
+    return { grpcStatus: out.grpcStatus, services: out.message ? listedServices(out.message) : null };
+  });
+  await record("grpc.reflection.v1alpha is not served", async () => {
+    const out = await grpcCall(t.grpc, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", Buffer.from([0x3a, 0x01, 0x2a]));
+    return { grpcStatus: out.grpcStatus, grpcMessage: out.grpcMessage ?? null };
+  });
+  await record("an unknown method", async () => {
+    const out = await grpcCall(t.grpc, "/envoy.service.ratelimit.v3.RateLimitService/Nope", Buffer.alloc(0));
+    return { http: out.httpStatus, grpcStatus: out.grpcStatus, grpcMessage: out.grpcMessage ?? null };
+  });
+
   // HTTP API.
   await record("GET /status", async () => {
     const r = await http(t, "GET", "/status");
@@ -164,7 +217,7 @@ export async function runScenario(t: Target): Promise<Step[]> {
   await record("GET /limits/llm%2Froute", async () => { const r = await http(t, "GET", "/limits/llm%2Froute"); return { ...r, body: sortedList((r.body as any[]).map(limitJson)) }; });
   await record("GET /limits/unknown", () => http(t, "GET", "/limits/unknown"));
   await record("GET /limits/llm/route (unencoded /)", () => http(t, "GET", "/limits/llm/route"));
-  for (const ns of ["llm%2Froute", "llm%2Ftokens", "llm%2Fzero", "llm%2Ftie", "llm%2Fmethod", "unknown"]) {
+  for (const ns of ["llm%2Froute", "llm%2Fglobal", "llm%2Ftokens", "llm%2Fzero", "llm%2Ftie", "llm%2Fmethod", "unknown"]) {
     await record(`GET /counters/${ns}`, async () => { const r = await http(t, "GET", `/counters/${ns}`); return { ...r, body: sortedList((r.body as any[]).map(counterJson)) }; });
   }
   await record("GET /counters/llm/route (unencoded /)", () => http(t, "GET", "/counters/llm/route"));
@@ -175,7 +228,7 @@ export async function runScenario(t: Target): Promise<Step[]> {
   await record("POST /report", () => http(t, "POST", "/report", json(ok)));
   await record("POST /check_and_report DraftVersion03", () => http(t, "POST", "/check_and_report", json({ ...ok, response_headers: "DraftVersion03" })));
   await record("POST /check_and_report no headers", () => http(t, "POST", "/check_and_report", json(ok)));
-  await record("POST /check_and_report over", () => http(t, "POST", "/check_and_report", json({ ...ok, delta: 3, response_headers: "DraftVersion03" })));
+  await record("POST /check_and_report over", () => http(t, "POST", "/check_and_report", json({ ...ok, delta: 1, response_headers: "DraftVersion03" }))); // hal's per-user counter is at 3
   await record("POST /check_and_report delta 0", () => http(t, "POST", "/check_and_report", json({ ...ok, values: { tier: "free", user: "ivy" }, delta: 0 })));
   await record("POST /check_and_report other response_headers", () => http(t, "POST", "/check_and_report", json({ ...ok, values: { tier: "free", user: "ivy" }, response_headers: "none" })));
   await record("POST /check as an array", () => http(t, "POST", "/check", jsonText('["llm/route", {"tier": "free", "user": "jo"}, 1, null]')));
@@ -204,6 +257,9 @@ export async function runScenario(t: Target): Promise<Step[]> {
   await record("POST /check without content-type", () => http(t, "POST", "/check", { body: JSON.stringify(ok) }));
   await record("POST /check application/vnd.api+json", () => http(t, "POST", "/check", { headers: { "content-type": "application/vnd.api+json" }, body: JSON.stringify(ok) }));
   await record("POST /check_and_report without descriptors[0] key", () => http(t, "POST", "/check_and_report", json({ namespace: "llm/route", values: {}, delta: 1 })));
+  await record("POST /check_and_report where a condition reads descriptors[1]", () => http(t, "POST", "/check_and_report", json({ namespace: "llm/second", values: {}, delta: 1 })));
+  await record("POST /check where a condition reads descriptors[1]", () => http(t, "POST", "/check", json({ namespace: "llm/second", values: {}, delta: 1 })));
+  await record("GET /status after that", async () => (await http(t, "GET", "/status")).status);
   await record("GET /nope", () => http(t, "GET", "/nope"));
   await record("POST /status", () => http(t, "POST", "/status"));
   await record("GET /check", () => http(t, "GET", "/check"));
