@@ -121,8 +121,8 @@ export async function ghzLoad(ghz: string, address: string, concurrency: number,
   });
   const r = JSON.parse(out);
   const at = (p: number) => (r.latencyDistribution ?? []).find((d: any) => d.percentage === p)?.latency / 1e6;
-  // ghz cancels the calls still in flight when the duration ends: those are not errors.
+  // When the duration ends ghz cancels the calls in flight and closes its connection: not errors.
+  const atTheEnd = Object.entries(r.errorDistribution ?? {}).filter(([m]) => /Canceled|use of closed network connection/.test(m)).reduce((n, [, c]) => n + Number(c), 0);
   const ok = r.statusCodeDistribution?.OK ?? 0;
-  const cancelled = r.statusCodeDistribution?.Canceled ?? 0;
-  return { perSecond: r.rps, p50: at(50), p99: at(99), calls: r.count, errors: r.count - ok - cancelled };
+  return { perSecond: r.rps, p50: at(50), p99: at(99), calls: r.count, errors: r.count - ok - atTheEnd };
 }

@@ -72,7 +72,7 @@ export class RateLimiter {
         values.push(r);
       }
       if (!resolved) continue;
-      out.push({ limit, values, key: values.length ? counterKey(limit, values) : limit.identity, qualified: values.length > 0 });
+      out.push({ limit, values, key: values.length ? counterKey(limit, values) : limit.key, qualified: values.length > 0 });
     }
     return out;
   }
@@ -128,8 +128,11 @@ export class RateLimiter {
   }
 }
 
+/** A qualified counter's key in memory: the limit's short key and the values, unambiguously. */
 export function counterKey(limit: Limit, values: string[]): string {
-  return limit.identity + "\u0000" + JSON.stringify(values);
+  if (values.length === 1) return `${limit.key}\u0000${values[0]}`;
+  for (const v of values) if (v.includes("\u0001")) return `${limit.key}\u0002${JSON.stringify(values)}`;
+  return `${limit.key}\u0000${values.join("\u0001")}`;
 }
 
 /**

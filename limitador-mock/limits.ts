@@ -23,6 +23,17 @@ export interface Limit {
   id: string | null;
   /** namespace + seconds + sorted conditions + sorted variables. */
   identity: string;
+  /** A short stand-in for `identity` within this process (counter keys in memory). */
+  key: string;
+}
+
+const keys = new Map<string, string>();
+
+/** The same short key for the same identity, for as long as the process runs (reloads included). */
+function keyFor(identity: string): string {
+  let k = keys.get(identity);
+  if (k === undefined) keys.set(identity, (k = `L${keys.size}`));
+  return k;
 }
 
 /** `Invalid limit file: Couldn't parse: …`, as Limitador prints it. */
@@ -160,7 +171,7 @@ export function parseLimits(source: string): Limit[] {
       const maxExact = (read.max_value as bigint | undefined) ?? 0n;
       limits.push({
         namespace: read.namespace as string, maxValue: Number(maxExact), maxExact, seconds, conditions, variables,
-        name: (read.name as string | null | undefined) ?? null, id: (read.id as string | null | undefined) ?? null, identity,
+        name: (read.name as string | null | undefined) ?? null, id: (read.id as string | null | undefined) ?? null, identity, key: keyFor(identity),
       });
     } catch (err) {
       if (!(err instanceof Problem)) throw err;

@@ -25,11 +25,11 @@ export class MemoryStorage implements CounterStorage {
   constructor(private readonly now: () => number = preciseNow, private readonly cacheSize: number | null = null) {}
 
   async addLimit(limit: Limit): Promise<void> {
-    if (limit.variables.length === 0 && !this.simple.has(limit.identity)) this.simple.set(limit.identity, { value: 0, expiry: 0, limit, values: [] });
+    if (limit.variables.length === 0 && !this.simple.has(limit.key)) this.simple.set(limit.key, { value: 0, expiry: 0, limit, values: [] });
   }
 
   async removeLimit(limit: Limit): Promise<void> {
-    this.simple.delete(limit.identity);
+    this.simple.delete(limit.key);
     for (const [key, cell] of this.qualified) if (cell.limit.identity === limit.identity) this.qualified.delete(key);
   }
 

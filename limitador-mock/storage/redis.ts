@@ -137,8 +137,9 @@ function counterPrefix(namespace: string): string {
   return `limitador:{${namespace}}:`;
 }
 
+/** Stable across processes (instances share them): the limit's identity, then the values as JSON. */
 function redisKey(c: CounterRef): string {
-  return counterPrefix(c.limit.namespace) + c.key;
+  return counterPrefix(c.limit.namespace) + c.limit.identity + (c.qualified ? "\u0000" + JSON.stringify(c.values) : "");
 }
 
 function belongsTo(key: string, limit: Limit): boolean {
