@@ -3,6 +3,7 @@
 // mock's hot path. Decoding follows prost: unknown fields skipped, strings must be UTF-8, a
 // uint32 varint keeps its low 32 bits. Encoding follows prost too: fields in number order,
 // proto3 defaults omitted (so UNKNOWN and empty strings take no bytes).
+import { isUtf8 } from "node:buffer";
 
 export interface RlsRequest {
   domain: string;
@@ -13,11 +14,10 @@ export interface RlsRequest {
 
 export class DecodeError extends Error {}
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 class Reader {
   pos: number;
-  constructor(readonly buf: Uint8Array, start: number, readonly end: number) { this.pos = start; }
+  constructor(readonly buf: Buffer, start: number, readonly end: number) { this.pos = start; }
 
   /** A varint's low 32 bits (as unsigned), consuming all of its bytes. */
   varint32(): number {
@@ -42,7 +42,8 @@ class Reader {
   string(what: string): string {
     const [s, e] = this.span();
     if (e === s) return "";
-    try { return utf8.decode(this.buf.subarray(s, e)); } catch { throw new DecodeError(`${what}: invalid string value: data is not UTF-8 encoded`); }
+    if (!isUtf8(this.buf.subarray(s, e))) throw new DecodeError(`${what}: invalid string value: data is not UTF-8 encoded`);
+    return this.buf.toString("utf8", s, e);
   }
 
   skip(wireType: number, field: number): void {
@@ -75,7 +76,7 @@ function wireName(t: number): string {
   return ["Varint", "SixtyFourBit", "LengthDelimited", "StartGroup", "EndGroup", "ThirtyTwoBit"][t] ?? String(t);
 }
 
-export function decodeRateLimitRequest(buf: Uint8Array): RlsRequest {
+export function decodeRateLimitRequest(buf: Buffer): RlsRequest {
   const r = new Reader(buf, 0, buf.length);
   const req: RlsRequest = { domain: "", descriptors: [], hitsAddend: 0 };
   while (r.pos < r.end) {
