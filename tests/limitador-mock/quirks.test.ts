@@ -110,3 +110,18 @@ test("6: expires_in_seconds rounds down", async (t) => {
   const counters = await countersOf(m, "ns");
   assert.deepEqual(counters.map((c: any) => c.expires_in_seconds), [59, 59]);
 });
+
+test("5: after a reload that changes only max_value and name, existing counters still show the limit they were created with", async (t) => {
+  const { writeFileSync } = await import("node:fs");
+  const limits = "- namespace: r\n  name: old\n  max_value: 5\n  seconds: 60\n  conditions: []\n  variables: [\"descriptors[0].user\"]\n";
+  const m = await startMock(t, limits);
+  await m.client.shouldRateLimit("r", [{ user: "alice" }]);
+  writeFileSync(m.limitsFile, limits.replace("max_value: 5", "max_value: 7").replace("name: old", "name: new"));
+  const end = Date.now() + 10000;
+  while (!m.logs.some((l) => /limits reloaded/.test(l)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  const [counter] = await countersOf(m, "r");
+  assert.deepEqual([counter.limit.name, counter.limit.max_value, counter.remaining], ["old", 5, 4]);
+  assert.deepEqual((await (await m.http("/limits/r")).json()).map((l: any) => [l.name, l.max_value]), [["new", 7]]);
+  for (let i = 0; i < 6; i++) assert.equal((await m.client.shouldRateLimit("r", [{ user: "alice" }])).overall_code, "OK", "the check itself uses the new max_value");
+  assert.equal((await m.client.shouldRateLimit("r", [{ user: "alice" }])).overall_code, "OVER_LIMIT");
+});
