@@ -5,7 +5,7 @@
 // families have HELP (authorized_hits has none); a blank line ends each family.
 // Limitador's family, series and default-label order follows Rust HashMaps (arbitrary); here
 // families and series keep their first-seen order and label names are sorted.
-import { labelsFromMap, resolveVariable, EvalError, type Compiled, type EvalContext } from "./cel.js";
+import { labelsFromMap, resolveVariable, type Compiled, type EvalContext } from "./cel.js";
 import { exporterEscape, renderLabels } from "./exposition.js";
 import { rustFloat } from "./rust-format.js";
 
@@ -49,9 +49,8 @@ export class LimitadorMetrics {
       if (entries) out.push(...entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
     }
     for (const [label, expr] of this.custom) {
-      const v = resolveVariable(expr, ctx);
+      const v = resolveVariable(expr, ctx); // a missing key or an error leaves the label out
       if (typeof v === "string") out.push([label, v]);
-      else if (!(v === null || v instanceof EvalError)) out.push([label, String(v)]);
     }
     out.push(["limitador_namespace", namespace]);
     return out;

@@ -47,8 +47,9 @@ export class DiskStorage implements CounterStorage {
       }
     }
     const nowSecs = this.now() / 1000;
+    for (const [key, e] of this.entries) if (e.expirySecs <= nowSecs) this.entries.delete(key); // expired and removed ones
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, [...this.entries.values()].filter((e) => e.expirySecs > nowSecs).map((e) => JSON.stringify(e) + "\n").join(""));
+    writeFileSync(tmp, [...this.entries.values()].map((e) => JSON.stringify(e) + "\n").join(""));
     renameSync(tmp, this.file);
     this.fd = openSync(this.file, "a");
   }

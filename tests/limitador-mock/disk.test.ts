@@ -50,3 +50,18 @@ test("a counter left on disk by a limit that is gone makes /counters fail, as it
   await assert.rejects(after.http("/counters/tok"), "the connection is dropped without an answer");
   assert.equal((await after.client.shouldRateLimit("tok", [{ user: "carol" }])).overall_code, "OK", "the server keeps serving");
 });
+
+test("a limit removed by a reload takes its stored counters with it: a restart finds no orphan", async (t) => {
+  const { writeFileSync } = await import("node:fs");
+  const path = mkdtempSync(join(tmpdir(), "limitador-disk-"));
+  const two = LIMITS + "- namespace: tok\n  name: other\n  max_value: 5\n  seconds: 30\n  conditions: []\n  variables: [\"descriptors[0].user\"]\n";
+  const m = await startMock(t, two, { storage: { kind: "disk", path } });
+  await m.client.shouldRateLimit("tok", [{ user: "dana" }]);
+  writeFileSync(m.limitsFile, LIMITS);
+  const end = Date.now() + 10000;
+  while (!m.logs.some((l) => /limits reloaded/.test(l)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await m.close();
+  const again = await startMock(t, LIMITS, { storage: { kind: "disk", path } });
+  const counters = await (await again.http("/counters/tok")).json();
+  assert.deepEqual(counters.map((c: any) => c.limit.name), ["tokens"]);
+});
