@@ -1,7 +1,8 @@
 // `npm run bench`: the figures of design §9, measured in one run, printed as one table.
-//   npm run bench -- --requests 20000 --memory-requests 1000000 --mock-calls 10000 --gateway-requests 2000
+//   npm run bench -- --requests 20000 --memory-requests 1000000 --load-seconds 5 --gateway-requests 2000
+//   npm run bench -- --only limitador [--profile-mock]   (LIMITADOR_BIN=... adds a real Limitador beside the mock)
 import { parseArgs } from "node:util";
-import { readFileSync, statSync, mkdtempSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,17 +10,20 @@ import asc from "assemblyscript/asc";
 import { EnvoyHost } from "../host/index.js";
 import type { InProcessCluster } from "../host/grpc-clusters.js";
 import { authorizationService, envoyRateLimitService } from "../proto/index.js";
-import { startLimitadorMock } from "../limitador-mock/server.js";
+import { ghzLoad, ghzPath, shouldRateLimitLoad, startServer } from "./limitador-load.js";
 import { startStack } from "../local/stack.js";
 import { ensureFilterBuilt } from "../local/build-wasm.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const { values: o } = parseArgs({ options: {
-  requests: { type: "string" }, "memory-requests": { type: "string" }, "mock-calls": { type: "string" }, "gateway-requests": { type: "string" },
+  requests: { type: "string" }, "memory-requests": { type: "string" }, "load-seconds": { type: "string" }, "gateway-requests": { type: "string" },
+  "profile-mock": { type: "boolean" }, only: { type: "string" },
 } });
 const N = Number(o.requests ?? 20000);
 const MEMORY_N = Number(o["memory-requests"] ?? 1000000);
-const MOCK_CALLS = Number(o["mock-calls"] ?? 10000);
+const LOAD_SECONDS = Number(o["load-seconds"] ?? 5);
+const PROFILE_MOCK = o["profile-mock"] ?? false;
+const ONLY = o.only ?? null; // "limitador": only the Limitador rows
 const GATEWAY_N = Number(o["gateway-requests"] ?? 2000);
 
 const rows: Array<[string, string]> = [];
@@ -79,25 +83,49 @@ async function memory(wasm: Uint8Array, pluginConfig: string, n: number) {
   return samples;
 }
 
-async function mockLoad(calls: number) {
-  const dir = mkdtempSync(join(tmpdir(), "bench-limits-"));
-  writeFileSync(join(dir, "limits.yaml"), "- namespace: bench\n  max_value: 1000000000\n  seconds: 3600\n  conditions: [\"descriptors[0].tier == 'free'\"]\n  variables: [\"descriptors[0].user\"]\n");
-  const mock = await startLimitadorMock({ limitsFile: join(dir, "limits.yaml"), rlsIp: "127.0.0.1", rlsPort: 0, httpIp: "127.0.0.1", httpPort: 0, metricLabelsDefault: "descriptors[1]", log: () => {} });
-  const { LimitadorClient } = await import("../tests/helpers/limitador-client.js");
-  const clients = Array.from({ length: 50 }, () => new LimitadorClient(`127.0.0.1:${mock.grpcPort}`));
-  const latencies: number[] = [];
-  const started = Date.now();
-  await Promise.all(clients.map(async (c, i) => {
-    for (let k = 0; k < calls / clients.length; k++) {
-      const t = process.hrtime.bigint();
-      await c.shouldRateLimit("bench", [{ tier: "free", user: `u${(i * 7 + k) % 500}` }, { user: `u${i}`, tier: "free", model: "m" }]);
-      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+/**
+ * limitador-mock beside a real limitador-server (LIMITADOR_BIN), both as processes with the same
+ * flags, the same load tool (ghz when installed, else an HTTP/2 client in this process), one after
+ * the other at each concurrency.
+ */
+async function limitadorLoad(seconds: number, profile: boolean) {
+  const kinds: Array<"mock" | "real"> = process.env.LIMITADOR_BIN ? ["mock", "real"] : ["mock"];
+  const ghz = ghzPath();
+  const tool = ghz ? "ghz" : "node http2 client";
+  const figures: Record<string, Record<number, Awaited<ReturnType<typeof shouldRateLimitLoad>>>> = {};
+  const profileDir = mkdtempSync(join(tmpdir(), "bench-mock-profile-"));
+  for (const kind of kinds) {
+    const s = await startServer(kind, kind === "mock" && profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
+    row(`${s.name} start-up (spawn → first /status answer)`, `${s.startupMs.toFixed(0)} ms`);
+    figures[kind] = {};
+    // A warm-up, not measured: the mock's JIT needs it, and both servers get it.
+    await (ghz ? ghzLoad(ghz, s.address, 16, 2) : shouldRateLimitLoad(s.address, 16, 2));
+    for (const c of [1, 16, 64]) {
+      const r = ghz ? await ghzLoad(ghz, s.address, c, seconds) : await shouldRateLimitLoad(s.address, c, seconds);
+      figures[kind][c] = r;
+      row(`${s.name} ShouldRateLimit, ${c} concurrent (${tool}, ${seconds} s)`, `${r.perSecond.toFixed(0)} calls/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ""}`);
     }
-  }));
-  const seconds = (Date.now() - started) / 1000;
-  clients.forEach((c) => c.close());
-  await mock.close();
-  return { perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    await s.stop();
+  }
+  if (figures.real) for (const c of [1, 16, 64]) row(`limitador-mock / limitador-server calls/s, ${c} concurrent`, `${(figures.mock[c].perSecond / figures.real[c].perSecond).toFixed(2)}`);
+  if (profile) printProfile(profileDir);
+}
+
+/** The mock's hottest functions (self time) from its --cpu-prof profile. */
+function printProfile(dir: string) {
+  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+  if (!file) return console.error("no profile written");
+  const p = JSON.parse(readFileSync(join(dir, file), "utf8"));
+  const self = new Map<number, number>();
+  p.samples.forEach((id: number, i: number) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const byFunction = new Map<string, number>();
+  for (const n of p.nodes) {
+    const key = `${n.callFrame.functionName || "(anonymous)"} ${String(n.callFrame.url).replace(/^.*\/(node_modules|build)\//, "$1/")}:${n.callFrame.lineNumber + 1}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + (self.get(n.id) ?? 0));
+  }
+  const busy = [...byFunction].filter(([k]) => !k.startsWith("(idle)")).reduce((a, [, t]) => a + t, 0);
+  console.error(`\nlimitador-mock profile (${file}), self time of the busiest functions, % of busy time:`);
+  for (const [k, t] of [...byFunction].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, 25)) console.error(`  ${(100 * t / busy).toFixed(1).padStart(5)}%  ${k}`);
 }
 
 async function load(url: string, n: number, concurrency: number, init: () => RequestInit) {
@@ -135,8 +163,9 @@ async function gateway(n: number) {
   return { direct, through };
 }
 
-async function main() {
+async function measure() {
   console.error("measuring…");
+  if (ONLY === "limitador") return limitadorLoad(LOAD_SECONDS, PROFILE_MOCK);
   const filter = readFileSync(await ensureFilterBuilt(() => {}));
   const noop = await buildNoop();
   const pluginConfig = readFileSync(`${ROOT}local/config/plugin-config.json`, "utf8").replace(/"hostnames": \[\s*"\*"\s*\]/g, '"hostnames": ["*"]');
@@ -150,14 +179,16 @@ async function main() {
   const mem = await memory(filter, pluginConfig, MEMORY_N);
   row(`linear memory (64 KiB pages) over ${MEMORY_N} requests`, mem.map(([i, p]) => `${i}: ${p}`).join(", ") + (mem[mem.length - 1][1] === mem[0][1] ? " (flat)" : " (GROWING)"));
 
-  const m = await mockLoad(MOCK_CALLS);
-  row("limitador-mock ShouldRateLimit, 50 concurrent clients", `${m.perSecond.toFixed(0)} calls/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms`);
+  await limitadorLoad(LOAD_SECONDS, PROFILE_MOCK);
 
   const g = await gateway(GATEWAY_N);
   row("local gateway (auth + limits + tokens), 20 concurrent", `${g.through.perSecond.toFixed(0)} req/s, p50 ${g.through.p50.toFixed(2)} ms, p99 ${g.through.p99.toFixed(2)} ms`);
   row("model simulator direct, 20 concurrent", `${g.direct.perSecond.toFixed(0)} req/s, p50 ${g.direct.p50.toFixed(2)} ms, p99 ${g.direct.p99.toFixed(2)} ms`);
   row("added latency through the gateway (p50)", `${(g.through.p50 - g.direct.p50).toFixed(2)} ms`);
+}
 
+async function main() {
+  await measure();
   const width = Math.max(...rows.map(([w]) => w.length));
   console.log(`\n${"measure".padEnd(width)} | result\n${"-".repeat(width)}-|-------`);
   for (const [what, value] of rows) console.log(`${what.padEnd(width)} | ${value}`);

@@ -1,102 +1,42 @@
-// `limitador-mock [options] LIMITS_FILE [memory | redis URL]`, with Limitador's flags and
-// environment fallbacks.
-import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
+// `limitador-mock [OPTIONS] <LIMITS_FILE> [STORAGE]`: Limitador's command line, flags, environment
+// fallbacks, exit codes (2 for a usage error, 1 for a bad limits file) and --validate output.
 import { stringify } from "yaml";
-import { describeLimits, parseLimits } from "./limits.js";
-import { startLimitadorMock, type MockOptions } from "./server.js";
+import { describeLimits, readLimitsFile } from "./limits.js";
+import { compile } from "./cel.js";
+import { parseCommandLine, UsageError, GLOBAL, SUBCOMMANDS } from "./cli-args.js";
+import { startLimitadorMock, type MockOptions, type StorageOptions } from "./server.js";
+import { HELP, SUBCOMMAND_HELP, USAGE, VERSION } from "./cli-help.js";
 
-const HELP = `limitador-mock: a Limitador-compatible rate limit server (gRPC + HTTP + Prometheus metrics)
-
-Usage: limitador-mock [OPTIONS] <LIMITS_FILE> [STORAGE]
-
-Storage:
-  memory             counters in this process (default)
-  redis <URL>        counters in Redis, shared by every instance using it (env REDIS_URL)
-
-Options:
-  -b, --rls-ip <ip>                  gRPC listen address [default: 0.0.0.0] (env ENVOY_RLS_HOST)
-  -p, --rls-port <port>              gRPC port [default: 8081] (env ENVOY_RLS_PORT)
-  -B, --http-ip <ip>                 HTTP listen address [default: 0.0.0.0] (env HTTP_API_HOST)
-  -P, --http-port <port>             HTTP port [default: 8080] (env HTTP_API_PORT)
-      --metric-labels-default <CEL>  a map expression whose string entries become metric labels, e.g. descriptors[1]
-  -l, --limit-name-in-labels         add limit_name to limited_calls (env LIMIT_NAME_IN_PROMETHEUS_LABELS)
-  -H, --rate-limit-headers <kind>    NONE | DRAFT_VERSION_03 [default: NONE] (env RATE_LIMIT_HEADERS)
-      --validate                     check the limits file, print it normalized, and exit
-  -v                                 more logging (accepted for compatibility)
-  -h, --help                         this text
-`;
-
-export async function main(argv: string[]): Promise<number> {
-  let parsed;
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let config: ReturnType<typeof configure>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        "rls-ip": { type: "string", short: "b" },
-        "rls-port": { type: "string", short: "p" },
-        "http-ip": { type: "string", short: "B" },
-        "http-port": { type: "string", short: "P" },
-        "metric-labels-default": { type: "string" },
-        "limit-name-in-labels": { type: "boolean", short: "l" },
-        "rate-limit-headers": { type: "string", short: "H" },
-        validate: { type: "boolean" },
-        verbose: { type: "boolean", short: "v", multiple: true },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    config = configure(argv, env);
   } catch (err) {
-    console.error(`error: ${(err as Error).message}\n\n${HELP}`);
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`error: ${err.message}\n\n${err.usage ? `${USAGE}\n\n` : ""}For more information, try '--help'.\n`);
     return 2;
   }
-  const { values: o, positionals } = parsed;
-  if (o.help) { process.stdout.write(HELP); return 0; }
-  const env = process.env;
-  const limitsFile = positionals[0] ?? env.LIMITS_FILE;
-  if (!limitsFile) { console.error(`error: the LIMITS_FILE argument is required\n\n${HELP}`); return 2; }
+  if (config === "help") { process.stdout.write(HELP); return 0; }
+  if (config === "version") { process.stdout.write(`Limitador Server ${VERSION}\n`); return 0; }
+  if (typeof config === "string") { process.stdout.write(config); return 0; }
 
-  if (o.validate) {
+  if (config.validate) {
     try {
-      const limits = parseLimits(readFileSync(limitsFile, "utf8"));
-      process.stdout.write(stringify(describeLimits(limits)));
+      const limits = readLimitsFile(config.options.limitsFile);
+      process.stdout.write(`${stringify(describeLimits(limits), { indentSeq: false, singleQuote: true })}\n`); // serde_yaml's layout
       return 0;
     } catch (err) {
-      console.error(`Invalid limit file: ${(err as Error).message.replace(/^Invalid limit file:\s*/, "")}`);
+      console.error((err as Error).message);
       return 1;
     }
   }
 
-  let storage: MockOptions["storage"] = { kind: "memory" };
-  const kind = positionals[1] ?? (env.REDIS_URL ? "redis" : "memory");
-  if (kind === "redis") {
-    const url = positionals[2] ?? env.REDIS_URL;
-    if (!url) { console.error("error: redis storage needs a URL, e.g. redis 'redis://127.0.0.1:6379'"); return 2; }
-    storage = { kind: "redis", url };
-  } else if (kind !== "memory") {
-    console.error(`error: unknown storage '${kind}' (memory | redis URL)`);
-    return 2;
-  }
-  const headers = (o["rate-limit-headers"] ?? env.RATE_LIMIT_HEADERS ?? "NONE").toUpperCase();
-  if (headers !== "NONE" && headers !== "DRAFT_VERSION_03") { console.error(`error: --rate-limit-headers must be NONE or DRAFT_VERSION_03, got ${headers}`); return 2; }
-  const port = (v: string | undefined, fallback: number, flag: string): number => {
-    const n = Number(v ?? fallback);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${flag} must be a port number, got ${v}`);
-    return n;
-  };
+  process.stderr.write(`Limitador Server ${VERSION}\n`);
+  const log = logger(config.structuredLogs);
+  if (config.tracingEndpoint) log(`--tracing-endpoint ${config.tracingEndpoint}: accepted; the mock exports no traces`);
   try {
-    const mock = await startLimitadorMock({
-      limitsFile,
-      storage,
-      rlsIp: o["rls-ip"] ?? env.ENVOY_RLS_HOST,
-      rlsPort: port(o["rls-port"] ?? env.ENVOY_RLS_PORT, 8081, "--rls-port"),
-      httpIp: o["http-ip"] ?? env.HTTP_API_HOST,
-      httpPort: port(o["http-port"] ?? env.HTTP_API_PORT, 8080, "--http-port"),
-      metricLabelsDefault: o["metric-labels-default"] ?? null,
-      limitNameInLabels: o["limit-name-in-labels"] ?? env.LIMIT_NAME_IN_PROMETHEUS_LABELS === "1",
-      rateLimitHeaders: headers as "NONE" | "DRAFT_VERSION_03",
-    });
-    console.error(`[limitador-mock] ${mock.limiter.limits.length} limit(s) from ${limitsFile}; gRPC on :${mock.grpcPort}, HTTP on :${mock.httpPort} (${storage.kind})`);
+    const mock = await startLimitadorMock({ ...config.options, log });
+    console.error(`[limitador-mock] ${mock.limiter.limits.length} limit(s) from ${config.options.limitsFile}; gRPC on :${mock.grpcPort}, HTTP on :${mock.httpPort} (${config.options.storage!.kind})`);
     const stop = async () => { await mock.close(); process.exit(0); };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
@@ -104,7 +44,94 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE") console.error(`error: port already in use (${e.message})`);
-    else console.error(`Failed to load limit file or start: ${e.message}`);
+    else console.error(`Failed to load limit file: ${e.message}`);
     return 1;
   }
+}
+
+type Config = { validate: boolean; structuredLogs: boolean; tracingEndpoint: string; options: MockOptions };
+
+/** The command line and environment → options, "help"/"version", or a subcommand's help text. */
+function configure(argv: string[], env: NodeJS.ProcessEnv): Config | "help" | "version" | string {
+  const { values: o, positionals, subcommand } = parseCommandLine(argv);
+  if (o.help) return "help";
+  if (o.version) return "version";
+  if (subcommand?.values.help) return SUBCOMMAND_HELP[subcommand.name];
+  if ((o.v as number | undefined ?? 0) > 4) throw new UsageError(`invalid value '${o.v}' for '-v...': ${o.v} is not in 0..5`, false);
+
+  // Environment fallbacks are clap defaults: checked like values given on the command line.
+  const fallback = (id: string, envName: string, builtin?: string): unknown => {
+    if (o[id] !== undefined) return o[id];
+    const raw = env[envName] ?? builtin;
+    if (raw === undefined) return undefined;
+    return parseCommandLine([`--${GLOBAL.find((s) => s.id === id)!.long}=${raw}`, "x"]).values[id];
+  };
+  const limitsFile = positionals[0] ?? env.LIMITS_FILE;
+  const headers = fallback("rate_limit_headers", "RATE_LIMIT_HEADERS", "NONE") as "NONE" | "DRAFT_VERSION_03";
+  const rlsPort = fallback("port", "ENVOY_RLS_PORT", "8081") as number;
+  const httpPort = fallback("http_port", "HTTP_API_PORT", "8080") as number;
+  const metricLabelsDefault = o.metric_labels_default as string | undefined;
+  if (metricLabelsDefault !== undefined) {
+    try { compile(metricLabelsDefault); } catch (err) {
+      throw new UsageError(`invalid value '${metricLabelsDefault}' for '--metric-labels-default <metric_labels_default>': couldn't parse ${metricLabelsDefault}: ${(err as Error).message.split("\n")[0]}`, false);
+    }
+  }
+  const storage = storageOf(subcommand, env);
+  if (!limitsFile) throw new UsageError("the following required arguments were not provided:\n  <LIMITS_FILE>");
+
+  return {
+    validate: Boolean(o.validate),
+    structuredLogs: Boolean(o.S),
+    tracingEndpoint: (o.tracing_endpoint as string | undefined) ?? env.TRACING_ENDPOINT ?? "",
+    options: {
+      limitsFile,
+      storage,
+      rlsIp: (o.ip as string | undefined) ?? env.ENVOY_RLS_HOST ?? "0.0.0.0",
+      rlsPort,
+      httpIp: (o.http_ip as string | undefined) ?? env.HTTP_API_HOST ?? "0.0.0.0",
+      httpPort,
+      metricLabelsDefault: metricLabelsDefault ?? null,
+      customMetricLabels: (o.custom_metric_labels as string | undefined) ?? null,
+      limitNameInLabels: Boolean(o.limit_name_in_labels) || env.LIMIT_NAME_IN_PROMETHEUS_LABELS === "1",
+      rateLimitHeaders: headers,
+      grpcReflectionService: Boolean(o.grpc_reflection_service),
+    },
+  };
+}
+
+function storageOf(sub: ReturnType<typeof parseCommandLine>["subcommand"], env: NodeJS.ProcessEnv): StorageOptions {
+  const required = (name: string, envName: string): string => {
+    const v = sub!.positional ?? env[envName];
+    if (v === undefined) throw new UsageError(`the following required arguments were not provided:\n  <${SUBCOMMANDS[name].positional}>`);
+    return v;
+  };
+  const subDefault = (id: string, envName: string | null, builtin: string): unknown => {
+    if (sub!.values[id] !== undefined) return sub!.values[id];
+    const raw = (envName && env[envName]) || builtin;
+    const spec = SUBCOMMANDS[sub!.name].options.find((s) => s.id === id)!;
+    return parseCommandLine(["x", sub!.name, ...(sub!.name === "memory" ? [] : ["u"]), `--${spec.long}=${raw}`]).subcommand!.values[id];
+  };
+  if (!sub) {
+    // No subcommand: REDIS_URL means Redis (cached with REDIS_LOCAL_CACHE_ENABLED=1), else memory.
+    if (env.REDIS_URL) return env.REDIS_LOCAL_CACHE_ENABLED === "1" ? { kind: "redis_cached", url: env.REDIS_URL } : { kind: "redis", url: env.REDIS_URL };
+    return { kind: "memory" };
+  }
+  switch (sub.name) {
+    case "memory": return { kind: "memory", cacheSize: (sub.values.CACHE_SIZE as number | undefined) ?? null };
+    case "disk": return { kind: "disk", path: required("disk", "DISK_PATH"), optimize: subDefault("OPTIMIZE", "DISK_OPTIMIZE", "throughput") as "throughput" | "disk" };
+    case "redis": return { kind: "redis", url: required("redis", "REDIS_URL") };
+    default: return {
+      kind: "redis_cached", url: required("redis_cached", "REDIS_URL"),
+      batchSize: subDefault("batch", "REDIS_LOCAL_CACHE_BATCH_SIZE", "100") as number,
+      flushPeriodMs: subDefault("flush", "REDIS_LOCAL_CACHE_FLUSHING_PERIOD_MS", "1000") as number,
+      maxCached: subDefault("max", null, "10000") as number,
+      responseTimeoutMs: subDefault("timeout", null, "350") as number,
+    };
+  }
+}
+
+/** Log lines: plain, or one JSON object per line with --structured-logs (as tracing's JSON layer). */
+function logger(structured: boolean): (line: string) => void {
+  if (!structured) return (line) => console.error(`[limitador-mock] ${line}`);
+  return (line) => process.stderr.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level: "INFO", fields: { message: line }, target: "limitador_mock" })}\n`);
 }

@@ -6,17 +6,36 @@ import { basename, dirname, resolve } from "node:path";
 import { parseLimits } from "./limits.js";
 import type { RateLimiter } from "./limiter.js";
 
-function timestamp(d: Date): string {
-  return d.toISOString().replace("Z", "").replace(/\.(\d{3})$/, ".$1000000");
+const EPOCH_NS_AT_START = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+/** Now, in nanoseconds since the epoch (Limitador's clock has nanoseconds; Date has milliseconds). */
+function nowNs(): bigint {
+  return EPOCH_NS_AT_START + process.hrtime.bigint();
+}
+
+/** chrono's NaiveDateTime as JSON: UTC without a zone, the fraction in 3, 6 or 9 digits as needed. */
+export function chronoTimestamp(ns: bigint): string {
+  const ms = ns / 1_000_000n;
+  const base = new Date(Number(ms)).toISOString().slice(0, 19);
+  const nanos = ns % 1_000_000_000n;
+  if (nanos === 0n) return base;
+  const digits = nanos.toString().padStart(9, "0");
+  return `${base}.${nanos % 1_000_000n === 0n ? digits.slice(0, 3) : nanos % 1000n === 0n ? digits.slice(0, 6) : digits}`;
 }
 
 export class ReloadStatus {
-  readonly startedAt = new Date();
-  configAppliedAt = new Date();
+  readonly startedAt = nowNs();
+  configAppliedAt = this.startedAt;
   configVersion = 0;
   configErrSince = 0;
   json() {
-    return { started_at: timestamp(this.startedAt), config_applied_at: timestamp(this.configAppliedAt), config_version: this.configVersion, config_err_since: this.configErrSince };
+    return { started_at: chronoTimestamp(this.startedAt), config_applied_at: chronoTimestamp(this.configAppliedAt), config_version: this.configVersion, config_err_since: this.configErrSince };
+  }
+
+  applied(): void {
+    this.configVersion++;
+    this.configAppliedAt = nowNs();
+    this.configErrSince = 0;
   }
 }
 
@@ -41,9 +60,7 @@ export function watchLimitsFile(file: string, limiter: RateLimiter, status: Relo
     lastReal = real;
     try {
       await limiter.setLimits(parseLimits(text));
-      status.configVersion++;
-      status.configAppliedAt = new Date();
-      status.configErrSince = 0;
+      status.applied();
       log(`limits reloaded from ${path} (version ${status.configVersion}, ${limiter.limits.length} limit(s))`);
     } catch (err) {
       status.configErrSince++;

@@ -75,8 +75,8 @@ test("CheckRateLimit is read-only and checks with delta 1; Report always increme
   assert.equal((await m.client.report("llm/tokens", d, 100)).overall_code, "OK");
   assert.equal((await m.client.checkRateLimit("llm/tokens", d)).overall_code, "OVER_LIMIT");
   assert.equal((await m.client.report("llm/tokens", d, 50)).overall_code, "OK", "Report is never limited");
-  const [counter] = await (await m.http("/counters/llm%2Ftokens")).json();
-  assert.equal(counter.remaining, 0);
+  const text = await (await m.http("/counters/llm%2Ftokens")).text();
+  assert.match(text, /"remaining":18446744073709551566,/, "100 − 150 wraps as a u64, as in Limitador");
   await m.close();
 });
 
@@ -133,7 +133,7 @@ test("DRAFT_VERSION_03 headers: sorted keys, most restrictive first, named windo
   assert.deepEqual(first.response_headers_to_add.map(({ key, value }) => ({ key, value })), [
     { key: "X-RateLimit-Limit", value: '3, 3;w=60;name="free-per-user", 5;w=60;name="free-global"' },
     { key: "X-RateLimit-Remaining", value: "2" },
-    { key: "X-RateLimit-Reset", value: "0" },
+    { key: "X-RateLimit-Reset", value: "59" }, // a new qualified counter: its TTL is read just after it was created
   ]);
   await m.client.shouldRateLimit("llm/route", free("alice"));
   await m.client.shouldRateLimit("llm/route", free("alice"));

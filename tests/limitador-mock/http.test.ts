@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startMock } from "../helpers/limitador-mock.js";
+import { httpRaw } from "../helpers/conformance/wire.js";
 
 const LIMITS = `
 - namespace: ns/route
@@ -62,4 +63,38 @@ test("a request missing required fields is 400", async (t) => {
   assert.equal((await m.http("/check", post({ namespace: "ns/route" }))).status, 400);
   assert.equal((await m.http("/check", { method: "POST", body: "{" })).status, 400);
   assert.equal((await m.http("/nope")).status, 404);
+});
+
+test("7: a namespace with an unencoded / does not match a route: 404 with an empty body and no content-type", async (t) => {
+  const m = await startMock(t, LIMITS);
+  const base = `http://127.0.0.1:${m.mock.httpPort}`;
+  for (const path of ["/counters/ns/route", "/limits/ns/route", "/nope", "/counters/"]) {
+    const r = await httpRaw(base, "GET", path);
+    assert.equal(r.status, 404, path);
+    assert.equal(r.body.length, 0, path);
+    assert.equal(r.rawHeaders.find(([k]) => k.toLowerCase() === "content-type"), undefined, path);
+  }
+  assert.equal((await httpRaw(base, "GET", "/counters/ns%2Froute")).status, 200, "the encoded form is one segment");
+});
+
+test("9: GET /api/spec serves a Swagger 2.0 document of the API", async (t) => {
+  const m = await startMock(t, LIMITS);
+  const spec = await (await m.http("/api/spec")).json();
+  assert.equal(spec.swagger, "2.0");
+  assert.deepEqual(Object.keys(spec.paths).sort(), ["/check", "/check_and_report", "/counters/{namespace}", "/limits/{namespace}", "/metrics", "/report", "/status"]);
+});
+
+test("10: responses carry content-length (no chunking) and lower-case header names", async (t) => {
+  const m = await startMock(t, LIMITS);
+  const base = `http://127.0.0.1:${m.mock.httpPort}`;
+  const body = JSON.stringify({ namespace: "ns/route", values: { tier: "free", user: "u" }, delta: 1, response_headers: "DraftVersion03" });
+  for (const [method, path, b] of [["GET", "/status"], ["GET", "/metrics"], ["GET", "/limits/ns%2Froute"], ["POST", "/check_and_report", body], ["POST", "/check", "{"]] as const) {
+    const r = await httpRaw(base, method, path, b ? { "content-type": "application/json" } : {}, b);
+    const names = r.rawHeaders.map(([k]) => k).filter((k) => !/^(connection|keep-alive)$/i.test(k));
+    assert.deepEqual(names, names.map((k) => k.toLowerCase()), `${path}: ${names}`);
+    assert.equal(r.rawHeaders.find(([k]) => k === "content-length")?.[1], String(r.body.length), path);
+    assert.ok(!r.rawHeaders.some(([k]) => k.toLowerCase() === "transfer-encoding"), path);
+  }
+  const limited = await httpRaw(base, "POST", "/check_and_report", { "content-type": "application/json" }, body);
+  assert.deepEqual(limited.rawHeaders.filter(([k]) => k.startsWith("x-ratelimit")).map(([k]) => k), ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"]);
 });

@@ -69,3 +69,68 @@ test("CheckRateLimit counts calls (not hits); Report counts hits only", async (t
   assert.match(text, /^authorized_hits\{[^}]*user="carol"[^}]*\} 10$/m);
   await m.close();
 });
+
+test("11: at start only limitador_up and datastore_partitioned; a counter family appears on its first increment", async (t) => {
+  const m = await startMock(t, LIMITS, { metricLabelsDefault: "descriptors[1]" });
+  assert.equal(await m.metrics(), "# HELP limitador_up Limitador is running\n# TYPE limitador_up gauge\nlimitador_up 1\n\n# HELP datastore_partitioned Limitador is partitioned from backing datastore\n# TYPE datastore_partitioned gauge\ndatastore_partitioned 0\n\n");
+  await m.client.checkRateLimit(NS, req("zed"));
+  const text = await m.metrics();
+  assert.match(text, /^# TYPE authorized_calls counter$/m);
+  assert.ok(!/authorized_hits|limited_calls/.test(text), "CheckRateLimit touched authorized_calls only");
+});
+
+test("12: authorized_hits has no HELP line; every family ends with a blank line", async (t) => {
+  const m = await startMock(t, LIMITS, { metricLabelsDefault: "descriptors[1]" });
+  for (let i = 0; i < 3; i++) await m.client.shouldRateLimit(NS, req("amy"));
+  const text = await m.metrics();
+  assert.match(text, /(^|\n\n)# TYPE authorized_hits counter\nauthorized_hits\{[^\n]+\} 2\n\n/);
+  assert.ok(!text.includes("# HELP authorized_hits"));
+  const blocks = text.split("\n\n").filter(Boolean);
+  assert.deepEqual(blocks.map((b) => /# TYPE (\S+)/.exec(b)![1]), ["authorized_calls", "authorized_hits", "limited_calls", "limitador_up", "datastore_partitioned"]);
+  assert.ok(text.endsWith("\n\n"));
+});
+
+test("13: label names are sanitised as the exporter does ([a-zA-Z_][a-zA-Z0-9_]*, per character)", async (t) => {
+  const m = await startMock(t, LIMITS, { metricLabelsDefault: "descriptors[1]" });
+  await m.client.shouldRateLimit("other", [{}, { "9lives": "a", "req.method": "b", "x-y": "c", "ünï": "d", ok_1: "e" }]);
+  assert.match(await m.metrics(), /^authorized_calls\{_lives="a",ok_1="e",req_method="b",x_y="c",_n_="d",limitador_namespace="other"\} 1$/m);
+});
+
+test("14: label values are escaped as Limitador's exporter escapes them, backslash quirks included", async (t) => {
+  const m = await startMock(t, LIMITS, { metricLabelsDefault: "descriptors[1]" });
+  const cases: Array<[string, string]> = [
+    ["plain", "plain"],
+    ['say "hi"', 'say \\"hi\\"'],
+    ["one\\back", "one\\\\back"], // a lone backslash is escaped
+    ["two\\\\back", "two\\\\back"], // two backslashes print as one escaped backslash: read back, one is lost
+    ['a\\"b', 'a\\"b'], // backslash-quote: the backslash is dropped
+    ["a\\\nb", "a\\n\\\\b"], // backslash-newline: the newline is written first, the backslash after it
+    ["end\\", "end\\\\"],
+    ["line\nbreak", "line\\nbreak"],
+  ];
+  for (const [i, [value]] of cases.entries()) await m.client.shouldRateLimit(`esc${i}`, [{}, { v: value }]);
+  const text = await m.metrics();
+  for (const [i, [value, shown]] of cases.entries()) {
+    const line = text.split("\n").find((l) => l.startsWith("authorized_calls{") && l.includes(`limitador_namespace="esc${i}"`));
+    assert.equal(line, `authorized_calls{v="${shown}",limitador_namespace="esc${i}"} 1`, JSON.stringify(value));
+  }
+});
+
+test("-L custom labels come after the default ones; one that does not resolve is left out; the file is reloaded", async (t) => {
+  const { writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const m0 = await startMock(t, LIMITS);
+  const labels = join(m0.dir, "labels.yaml");
+  writeFileSync(labels, "tier0: descriptors[0].tier\nmissing: descriptors[0].nope\nconst: \"'x' + 'y'\"\nbroken: \"descriptors[\"\n");
+  await m0.close();
+  const m = await startMock(t, LIMITS, { metricLabelsDefault: "descriptors[1]", customMetricLabels: labels });
+  assert.ok(m.logs.some((l) => /Failed to parse custom label `broken`/.test(l)), m.logs.join("\n"));
+  await m.client.shouldRateLimit("other", [{ tier: "gold" }, { user: "u" }]);
+  assert.match(await m.metrics(), /^authorized_calls\{user="u",const="xy",tier0="gold",limitador_namespace="other"\} 1$/m);
+  writeFileSync(labels, "model: descriptors[1].model\n");
+  const end = Date.now() + 10000;
+  while (!m.logs.includes("custom labels reloaded") && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await m.client.shouldRateLimit("other", [{ tier: "gold" }, { user: "v", model: "m" }]);
+  // `model` from both sources: one label, where it first appeared, with the custom file's value.
+  assert.match(await m.metrics(), /^authorized_calls\{model="m",user="v",limitador_namespace="other"\} 1$/m);
+});

@@ -63,3 +63,13 @@ test("an unreachable Redis at start-up is reported, not hung on", { skip }, asyn
   writeFileSync(`${dir}/l.yaml`, LIMITS);
   await assert.rejects(startLimitadorMock({ limitsFile: `${dir}/l.yaml`, storage: { kind: "redis", url: `redis://${await unusedAddress()}` }, rlsPort: 0, httpPort: 0, log: () => {} }), /Redis not reachable/);
 });
+
+test("redis_cached shares the Redis path (its flags accepted, no batching): a Report through one is seen by a redis instance", { skip }, async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.stop());
+  const cached = await startMock(t, LIMITS, { storage: { kind: "redis_cached", url: redis.url, batchSize: 10, flushPeriodMs: 500, maxCached: 5, responseTimeoutMs: 100 } });
+  const plain = await startMock(t, LIMITS, { storage: { kind: "redis", url: redis.url } });
+  await cached.client.report("shared", [{ user: "bob" }], 599);
+  assert.equal((await plain.client.shouldRateLimit("shared", [{ user: "bob" }])).overall_code, "OK");
+  assert.equal((await plain.client.shouldRateLimit("shared", [{ user: "bob" }])).overall_code, "OVER_LIMIT");
+});
