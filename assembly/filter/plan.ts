@@ -114,7 +114,8 @@ function addNode(plan: SetPlan, action: ActionConfig, parent: i32, labels: Array
       for (let c = 0; c < t.onReply.length; c++) node.children.push(addNode(plan, t.onReply[c], id, labels));
     }
   }
-  for (let i = 0; i < exprsOf(node, labels).length; i++) if (exprsOf(node, labels)[i].usesRequestBody) plan.readsRequestBody = true;
+  const exprs = exprsOf(node, labels);
+  for (let i = 0; i < exprs.length; i++) if (exprs[i].usesRequestBody) plan.readsRequestBody = true;
   return id;
 }
 

@@ -30,6 +30,8 @@ export class Plugin extends RootContext {
   responseBodyPointers: Array<string> = [];
   /** JSON pointers read from the request body; empty when no expression uses requestBodyJSON. */
   requestBodyPointers: Array<string> = [];
+  /** A metrics label reads the request body (recorded in on_log, whatever the action set needs). */
+  labelsReadRequestBody: bool = false;
   private metricsOptions: MetricsOptions = new MetricsOptions();
   private fetcher: DescriptorFetcher | null = null;
 
@@ -64,7 +66,10 @@ export class Plugin extends RootContext {
     this.config = config;
     this.plans = planned.plans;
     this.hosts = new HostIndex(config.actionSets);
-    this.metrics = new FilterMetrics(metricLabels(config, planned.plans), this.metricsOptions);
+    const labels = metricLabels(config, planned.plans);
+    this.metrics = new FilterMetrics(labels, this.metricsOptions);
+    this.labelsReadRequestBody = false;
+    for (let i = 0; i < labels.length; i++) if (labels[i].expression.usesRequestBody) this.labelsReadRequestBody = true;
     this.planAttributes();
     const fetcher = new DescriptorFetcher(this, config);
     this.fetcher = fetcher.needed ? fetcher : null;

@@ -87,7 +87,7 @@ export class RequestFlow extends HttpContext {
     const plan = this.plugin.plans[chosen];
     if (debugEnabled()) logDebug("request " + this.requestId + " matched action set '" + plan.set.name + "'");
     this.attrs.storeRoots = plan.storeRoots;
-    if (this.plugin.requestBodyPointers.length > 0) {
+    if (plan.readsRequestBody || this.plugin.labelsReadRequestBody) {
       // wasm-shim parses a request body as JSON whatever its content-type says.
       const body = new BodyCapture(endOfStream ? BodyMode.Ignore : BodyMode.Json, this.plugin.requestBodyPointers);
       this.requestBody = body;
