@@ -29,6 +29,9 @@ export async function startGateway(opts: GatewayOptions) {
     host.close();
     throw new Error(`the plugin configuration was refused:\n${reasons}`);
   }
+  // Connections to Limitador and Authorino are up before the first request (Envoy initialises its
+  // clusters before it serves); an address where nothing listens yet is not an error here.
+  await host.warmClusters(5000);
   const authz = opts.extAuthz ? new (authorizationService())(opts.extAuthz, grpc.credentials.createInsecure()) : null;
 
   const server = http.createServer(async (req, res) => {
@@ -86,6 +89,12 @@ export async function startGateway(opts: GatewayOptions) {
 
   const admin = http.createServer((req, res) => {
     if (req.url === "/stats/prometheus") { res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }); return res.end(host.prometheus()); }
+    if (req.url === "/memory") {
+      // Envoy's admin /memory reports the allocator; ours adds what a soak watches for leaks.
+      const m = process.memoryUsage();
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ rss: m.rss, heap_used: m.heapUsed, wasm_linear_memory: host.vm.memory.buffer.byteLength, active_streams: host.activeStreams }) + "\n");
+    }
     if (req.url === "/ready") { res.writeHead(host.vm.failed ? 503 : 200); return res.end(host.vm.failed ? "DEAD\n" : "LIVE\n"); }
     if (req.url === "/stats") {
       res.writeHead(200, { "content-type": "text/plain" });

@@ -14,10 +14,13 @@ export interface DecodedRequest {
 export type Answer =
   | { overall_code: "OK" | "OVER_LIMIT" | "UNKNOWN"; response_headers_to_add?: Array<{ key: string; value: string }> }
   | { grpcError: number; details?: string }
-  | { delayMs: number; then: Answer };
+  | { delayMs: number; then: Answer }
+  /** Never answers (until the server closes): a deadline test whose outcome is certain. */
+  | { hang: true };
 
 export async function startTestLimitador(answer: (req: DecodedRequest) => Answer = () => ({ overall_code: "OK" })) {
   const requests: DecodedRequest[] = [];
+  const hung: Array<grpc.sendUnaryData<any>> = [];
   const server = new grpc.Server();
   const handler = (method: DecodedRequest["method"]) => async (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
     const md: Record<string, string> = {};
@@ -32,6 +35,7 @@ export async function startTestLimitador(answer: (req: DecodedRequest) => Answer
     requests.push(req);
     let a = answer(req);
     while ("delayMs" in a) { await new Promise((r) => setTimeout(r, (a as any).delayMs)); a = (a as any).then; }
+    if ("hang" in a) { hung.push(callback); return; }
     if ("grpcError" in a) callback({ code: a.grpcError, details: a.details ?? "" } as grpc.ServiceError);
     else callback(null, { overall_code: a.overall_code, response_headers_to_add: a.response_headers_to_add ?? [] });
   };
@@ -42,6 +46,9 @@ export async function startTestLimitador(answer: (req: DecodedRequest) => Answer
   return {
     address: `127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    close: () => new Promise<void>((resolve) => {
+      for (const cb of hung.splice(0)) cb({ code: grpc.status.UNAVAILABLE, details: "shutting down" } as grpc.ServiceError);
+      server.tryShutdown(() => resolve());
+    }),
   };
 }
