@@ -119,6 +119,8 @@ export class EnvoyHost {
    */
   warmClusters(timeoutMs = 10000): Promise<string[]> { return this.clusters.warm(timeoutMs); }
 
+  get grpcCallsInFlight(): number { return this.clusters.pending; }
+
   /** Resolves once no gRPC call is in flight: the Reports of finished streams have been answered. */
   grpcIdle(): Promise<void> { return this.clusters.idle(); }
 

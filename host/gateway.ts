@@ -89,11 +89,13 @@ export async function startGateway(opts: GatewayOptions) {
 
   const admin = http.createServer((req, res) => {
     if (req.url === "/stats/prometheus") { res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }); return res.end(host.prometheus()); }
-    if (req.url === "/memory") {
-      // Envoy's admin /memory reports the allocator; ours adds what a soak watches for leaks.
+    if (req.url === "/memory" || req.url === "/memory?gc=1") {
+      // Envoy's admin /memory reports the allocator; ours adds what a soak watches for leaks
+      // (?gc=1 collects first when node runs with --expose-gc, so heap figures compare).
+      if (req.url.endsWith("gc=1")) (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
       res.writeHead(200, { "content-type": "application/json" });
-      return res.end(JSON.stringify({ rss: m.rss, heap_used: m.heapUsed, wasm_linear_memory: host.vm.memory.buffer.byteLength, active_streams: host.activeStreams }) + "\n");
+      return res.end(JSON.stringify({ rss: m.rss, heap_used: m.heapUsed, wasm_linear_memory: host.vm.memory.buffer.byteLength, active_streams: host.activeStreams, grpc_calls_in_flight: host.grpcCallsInFlight }) + "\n");
     }
     if (req.url === "/ready") { res.writeHead(host.vm.failed ? 503 : 200); return res.end(host.vm.failed ? "DEAD\n" : "LIVE\n"); }
     if (req.url === "/stats") {
