@@ -15,19 +15,24 @@ export async function startFaultyModel(models: string[]): Promise<{ port: number
       let events = 0;
       let pending = "";
       up.on("data", (chunk: Buffer) => {
-        if (res.destroyed) return;
+        if (res.destroyed || up.destroyed) return;
         pending += chunk.toString("utf8");
         let end: number;
         while ((end = pending.indexOf("\n\n")) >= 0) {
           const event = pending.slice(0, end + 2);
           pending = pending.slice(end + 2);
           const cut = mode === "before-usage" ? events === 2 : event.includes('"usage"');
-          if (mode === "after-usage" || !cut) res.write(event);
           events++;
-          if (cut) { state.resets++; res.destroy(); up.destroy(); return; }
+          if (!cut) { res.write(event); continue; }
+          state.resets++;
+          up.destroy();
+          // after-usage: the usage event is flushed to the gateway first, then the connection dies.
+          if (mode === "after-usage") res.write(event, () => setTimeout(() => res.destroy(), 20));
+          else res.destroy();
+          return;
         }
       });
-      up.on("end", () => { if (!res.destroyed) res.end(pending); });
+      up.on("end", () => { if (!res.destroyed && !up.destroyed) res.end(pending); });
     });
     upstream.on("error", () => res.destroy());
     req.pipe(upstream);
