@@ -17,6 +17,8 @@ export interface GatewayOptions extends HostOptions {
   upstreamUrl: string;
   /** Envoy's ext_authz filter in front of the wasm filter: the gRPC address of the auth server. */
   extAuthz?: string | null;
+  /** The ext_authz call's timeout (Envoy's default is 200 ms; ours is generous: a local stack shares its machine). */
+  extAuthzTimeoutMs?: number;
   accessLog?: (line: string) => void;
 }
 
@@ -45,7 +47,7 @@ export async function startGateway(opts: GatewayOptions) {
     }
     let dynamicMetadata: Record<string, unknown> = {};
     if (authz) {
-      const verdict = await extAuthzCheck(authz, headers, req);
+      const verdict = await extAuthzCheck(authz, headers, req, opts.extAuthzTimeoutMs ?? 5000);
       if (verdict.denied) {
         res.writeHead(verdict.denied.status, verdict.denied.headers);
         res.end(verdict.denied.body);
@@ -141,7 +143,7 @@ function route(baseUrl: string, headers: HeaderList, body: Buffer) {
 }
 
 /** Envoy's ext_authz filter: Check, then either the denial or the identity as dynamic metadata. */
-function extAuthzCheck(client: any, headers: HeaderList, req: http.IncomingMessage): Promise<{ denied?: { status: number; headers: Record<string, string>; body: string }; metadata?: unknown; headers: Array<[string, string]> }> {
+function extAuthzCheck(client: any, headers: HeaderList, req: http.IncomingMessage, timeoutMs: number): Promise<{ denied?: { status: number; headers: Record<string, string>; body: string }; metadata?: unknown; headers: Array<[string, string]> }> {
   const get = (name: string) => headers.find(([k]) => k === name)?.[1] ?? "";
   const path = get(":path");
   const httpHeaders: Record<string, string> = {};
@@ -154,7 +156,7 @@ function extAuthzCheck(client: any, headers: HeaderList, req: http.IncomingMessa
     },
   };
   return new Promise((resolve) => {
-    client.Check(request, { deadline: Date.now() + 1000 }, (err: any, res: any) => {
+    client.Check(request, { deadline: Date.now() + timeoutMs }, (err: any, res: any) => {
       // Envoy's ext_authz defaults to failure_mode_allow: false → 403 on errors.
       if (err) return resolve({ denied: { status: 403, headers: {}, body: "" }, headers: [] });
       if (res.status?.code !== 0 || res.denied_response) {

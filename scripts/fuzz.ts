@@ -45,6 +45,7 @@ const progress = new Array(workers).fill(0);
 const failures: FuzzFailure[] = [];
 const totals = { cases: 0, configCases: 0, configsAccepted: 0, requests: 0 };
 const started = performance.now();
+const cpuStart = process.cpuUsage();
 const ticker = setInterval(() => {
   const done = progress.reduce((a, b) => a + b, 0);
   console.error(`  ${done} / ${cases} cases, ${(done / ((performance.now() - started) / 1000)).toFixed(0)} cases/s, ${failures.length} failure(s)`);
@@ -63,6 +64,10 @@ await Promise.all(Array.from({ length: workers }, (_, w) => new Promise<void>((r
 })));
 clearInterval(ticker);
 const seconds = (performance.now() - started) / 1000;
+// CPU time (every thread of this process): the rate a dedicated core would give, even on a shared machine.
+const cpu = process.cpuUsage(cpuStart);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 console.log(`fuzz: ${totals.cases} cases (${totals.requests} requests, ${totals.configCases} configurations of which ${totals.configsAccepted} accepted) `
-  + `in ${seconds.toFixed(1)} s on ${workers} worker(s): ${(totals.cases / seconds).toFixed(0)} cases/s; seed ${seed}; ${failures.length} failure(s)`);
+  + `in ${seconds.toFixed(1)} s on ${workers} worker(s): ${(totals.cases / seconds).toFixed(0)} cases/s; `
+  + `${cpuSeconds.toFixed(0)} CPU-s, ${(totals.cases / cpuSeconds).toFixed(0)} cases per CPU-second; seed ${seed}; ${failures.length} failure(s)`);
 process.exit(failures.length ? 1 : 0);

@@ -90,6 +90,7 @@ export function computeBooks(input: BooksInput): Books {
     lines.push(`fault ${f.name}: down ${(f.to - f.from).toFixed(0)} ms; ${during.length} requests overlapped it: ${failed} got 5xx, ${unchecked} passed unchecked (failureMode allow)`);
     lines.push(`  back: ${lastUnserved < 0 ? "every request sent after its return was served normally" : `the last request not served normally was sent ${lastUnserved.toFixed(0)} ms after its return`}; from ${input.recoveryMs} ms after: ${after.length} requests, ${afterFailed} not served normally`);
     if (afterFailed > 0) fail(`${afterFailed} request(s) sent more than ${input.recoveryMs} ms after ${f.name} ended were not served normally`);
+    if (after.filter(served).length < 10) fail(`${f.name}: too few requests after its return to observe recovery`);
     // Reports sent while the fault lasted may be lost (or applied without an answer).
     tokensInDoubt += records.filter((r) => r.status === 200 && r.completed && r.usage && r.t1 >= f.from && r.t1 <= f.to + input.recoveryMs).reduce((n, r) => n + r.usage!.total, 0);
   }

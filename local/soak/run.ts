@@ -89,6 +89,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const ctx: FaultContext = { limitador: mock, authorino: auth, redis: redisServer, failureMode: o.failureMode, timeoutMs: o.timeoutMs, now, log: o.log };
     const windows: FaultWindow[] = [];
     const scheduled = o.faults.filter((f): f is Exclude<FaultName, "sse-reset"> => f !== "sse-reset");
+    let faultsSettled = scheduled.length === 0;
     const faultRun = (async () => {
       // Spread the faults over the middle of the run, each with time to recover before the next.
       const slot = (o.seconds * 1000 * 0.7) / Math.max(1, scheduled.length);
@@ -97,10 +98,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         await new Promise((r) => setTimeout(r, Math.max(0, at - now())));
         windows.push(await faults[scheduled[i]].inject(ctx));
       }
+      // Recovery is observed, not assumed: traffic goes on for 3 s after the last fault ends.
+      await new Promise((r) => setTimeout(r, 3000));
+      faultsSettled = true;
     })();
     const records: RequestRecord[] = await runTraffic({
       gateway: `http://127.0.0.1:${ports.gateway}`, users, clients: o.clients, durationMs: o.seconds * 1000, seed: o.seed, startedAt: t0,
-      resetShare: o.faults.includes("sse-reset") ? 0.15 : 0,
+      resetShare: o.faults.includes("sse-reset") ? 0.15 : 0, holdOpen: () => !faultsSettled,
     });
     await faultRun;
     const elapsed = now();

@@ -46,6 +46,8 @@ export interface TrafficOptions {
   /** Share of streamed requests the model cuts mid-way (the SSE reset fault). */
   resetShare?: number;
   startedAt: number;
+  /** Traffic goes on past durationMs while this says so (a fault still to recover from). */
+  holdOpen?: () => boolean;
   onRecord?: (r: RequestRecord) => void;
 }
 
@@ -55,7 +57,7 @@ export async function runTraffic(o: TrafficOptions): Promise<RequestRecord[]> {
   const end = now() + o.durationMs;
   await Promise.all(Array.from({ length: o.clients }, async (_, c) => {
     const r = prng(o.seed * 1000 + c + 1);
-    while (now() < end) {
+    while (now() < end || o.holdOpen?.()) {
       const rec = await oneRequest(o, r, now);
       records.push(rec);
       o.onRecord?.(rec);
