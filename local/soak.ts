@@ -34,7 +34,7 @@ const result = await runSoak({
 });
 console.log(`\nBooks (${result.records} requests, ${result.requestsPerSecond.toFixed(0)} req/s):`);
 for (const line of result.books.lines) console.log(`  ${line}`);
-console.log(`  gateway memory: ${result.memory.line}${result.memory.flat ? " (flat)" : " (GROWING)"}`);
+console.log(`  gateway memory: ${result.memory.line}${!result.memory.judged ? "" : result.memory.flat ? " (flat)" : " (GROWING)"}`);
 if (v.json) writeFileSync(v.json, JSON.stringify(result, null, 2));
 if (!result.ok) {
   console.log("\nVIOLATIONS:");

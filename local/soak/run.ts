@@ -26,8 +26,8 @@ export interface SoakOptions {
   log?: (line: string) => void;
 }
 
-export interface MemorySample { t: number; rss: number; heapUsed: number; linear: number }
-export interface SoakResult { books: Books; memory: { samples: MemorySample[]; flat: boolean; line: string }; records: number; requestsPerSecond: number; ok: boolean }
+export interface MemorySample { t: number; requests: number; rss: number; heapUsed: number; linear: number }
+export interface SoakResult { books: Books; memory: ReturnType<typeof memoryVerdict>; records: number; requestsPerSecond: number; ok: boolean }
 
 /** Per user and model; scaled with the run so each tier meets its limits partway. */
 export function soakLimits(seconds: number): Record<string, LimitSpec> {
@@ -78,9 +78,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const t0 = performance.now();
     const now = () => performance.now() - t0;
     const samples: MemorySample[] = [];
+    let answered = 0;
     const sampleMemory = async () => {
       const m = await (await fetch(`${admin}/memory?gc=1`)).json();
-      samples.push({ t: now(), rss: m.rss, heapUsed: m.heap_used, linear: m.wasm_linear_memory });
+      samples.push({ t: now(), requests: answered, rss: m.rss, heapUsed: m.heap_used, linear: m.wasm_linear_memory });
     };
     await sampleMemory();
     let sampling = true;
@@ -104,7 +105,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     })();
     const records: RequestRecord[] = await runTraffic({
       gateway: `http://127.0.0.1:${ports.gateway}`, users, clients: o.clients, durationMs: o.seconds * 1000, seed: o.seed, startedAt: t0,
-      resetShare: o.faults.includes("sse-reset") ? 0.15 : 0, holdOpen: () => !faultsSettled,
+      resetShare: o.faults.includes("sse-reset") ? 0.15 : 0, holdOpen: () => !faultsSettled, onRecord: () => { answered++; },
     });
     await faultRun;
     const elapsed = now();
@@ -138,15 +139,24 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   }
 }
 
-/** Flat: after a warm-up (the first quarter), linear memory does not grow and the heap after GC stays put. */
-export function memoryVerdict(samples: MemorySample[]): { samples: MemorySample[]; flat: boolean; line: string } {
+/** Requests before the allocator and caches settle (the bench sees linear memory final by ~300). */
+const WARM_UP_REQUESTS = 500;
+
+/**
+ * Flat: after a warm-up (the first quarter of the run and WARM_UP_REQUESTS answers), linear memory
+ * does not grow and the heap after GC stays put. A run too short to warm up is not judged.
+ */
+export function memoryVerdict(samples: MemorySample[]): { samples: MemorySample[]; flat: boolean; judged: boolean; line: string } {
   const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   const last = samples[samples.length - 1];
-  const warm = samples.find((s) => s.t >= last.t * 0.25) ?? samples[0];
+  const warm = samples.find((s) => s.t >= last.t * 0.25 && s.requests >= WARM_UP_REQUESTS);
+  if (!warm || last.requests - warm.requests < WARM_UP_REQUESTS) {
+    return { samples, flat: true, judged: false, line: `not judged: ${last.requests} requests, too few after a warm-up of ${WARM_UP_REQUESTS} (linear memory ${mb(last.linear)}, heap after GC ${mb(last.heapUsed)}, RSS ${mb(last.rss)} at the end)` };
+  }
   const linearGrowth = last.linear - warm.linear;
   const heapGrowth = last.heapUsed - warm.heapUsed;
   const rssGrowth = last.rss - warm.rss;
   const flat = linearGrowth <= 0 && heapGrowth <= Math.max(8 * 1048576, warm.heapUsed * 0.1) && rssGrowth <= Math.max(48 * 1048576, warm.rss * 0.25);
-  const line = `linear memory ${mb(warm.linear)} → ${mb(last.linear)}, heap after GC ${mb(warm.heapUsed)} → ${mb(last.heapUsed)}, RSS ${mb(warm.rss)} → ${mb(last.rss)} (from ${(warm.t / 1000).toFixed(0)} s to the end, ${samples.length} samples)`;
-  return { samples, flat, line };
+  const line = `linear memory ${mb(warm.linear)} → ${mb(last.linear)}, heap after GC ${mb(warm.heapUsed)} → ${mb(last.heapUsed)}, RSS ${mb(warm.rss)} → ${mb(last.rss)} (from request ${warm.requests} at ${(warm.t / 1000).toFixed(0)} s to request ${last.requests}, ${samples.length} samples)`;
+  return { samples, flat, judged: true, line };
 }
