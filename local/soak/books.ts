@@ -80,15 +80,18 @@ export function computeBooks(input: BooksInput): Books {
   // Served normally: not a 5xx, and a valid key's 2xx carries Limitador's headers (it was asked).
   const served = (r: RequestRecord) => r.status !== null && r.status < 500 && !(r.key === "valid" && r.status === 200 && !r.rateLimitHeaders);
   let tokensInDoubt = 0;
-  for (const f of input.faultWindows) {
+  const windows = [...input.faultWindows].sort((a, b) => a.from - b.from);
+  for (const [i, f] of windows.entries()) {
+    // Recovery is judged on requests sent after the return and before the next fault began.
+    const nextFrom = windows[i + 1]?.from ?? Infinity;
     const during = records.filter((r) => r.t1 >= f.from && r.t0 <= f.to);
     const failed = during.filter((r) => r.status !== null && r.status >= 500).length;
     const unchecked = during.filter((r) => r.key === "valid" && r.status === 200 && !r.rateLimitHeaders).length;
-    const after = records.filter((r) => r.t0 > f.to + input.recoveryMs);
+    const after = records.filter((r) => r.t0 > f.to + input.recoveryMs && r.t1 < nextFrom);
     const afterFailed = after.filter((r) => !served(r)).length;
-    const lastUnserved = records.filter((r) => r.t0 >= f.to && !served(r)).reduce((m, r) => Math.max(m, r.t0 - f.to), -1);
+    const lastUnserved = records.filter((r) => r.t0 >= f.to && r.t1 < nextFrom && !served(r)).reduce((m, r) => Math.max(m, r.t0 - f.to), -1);
     lines.push(`fault ${f.name}: down ${(f.to - f.from).toFixed(0)} ms; ${during.length} requests overlapped it: ${failed} got 5xx, ${unchecked} passed unchecked (failureMode allow)`);
-    lines.push(`  back: ${lastUnserved < 0 ? "every request sent after its return was served normally" : `the last request not served normally was sent ${lastUnserved.toFixed(0)} ms after its return`}; from ${input.recoveryMs} ms after: ${after.length} requests, ${afterFailed} not served normally`);
+    lines.push(`  back: ${lastUnserved < 0 ? "every request sent after its return was served normally" : `the last request not served normally was sent ${lastUnserved.toFixed(0)} ms after its return`}; from ${input.recoveryMs} ms after${Number.isFinite(nextFrom) ? " to the next fault" : ""}: ${after.length} requests, ${afterFailed} not served normally`);
     if (afterFailed > 0) fail(`${afterFailed} request(s) sent more than ${input.recoveryMs} ms after ${f.name} ended were not served normally`);
     if (after.filter(served).length < 10) fail(`${f.name}: too few requests after its return to observe recovery`);
     // Reports sent while the fault lasted may be lost (or applied without an answer).

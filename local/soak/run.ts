@@ -31,7 +31,7 @@ export interface SoakResult { books: Books; memory: ReturnType<typeof memoryVerd
 
 /** Per user and model; scaled with the run so each tier meets its limits partway. */
 export function soakLimits(seconds: number): Record<string, LimitSpec> {
-  return { free: { requests: Math.max(5, seconds), tokens: 1_000_000_000 }, premium: { requests: 1_000_000_000, tokens: 20 * seconds }, enterprise: { requests: 1_000_000_000, tokens: 1_000_000_000 } };
+  return { free: { requests: Math.max(5, 2 * seconds), tokens: 1_000_000_000 }, premium: { requests: 1_000_000_000, tokens: 50 * seconds }, enterprise: { requests: 1_000_000_000, tokens: 1_000_000_000 } };
 }
 
 const namespaceOf = (model: string) => `llm/${model}-kserve-route`;
