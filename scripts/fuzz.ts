@@ -1,7 +1,8 @@
 // `npm run fuzz -- --cases N --seed S [--workers W]`: the filter under seeded hostile configs,
 // requests, metadata, gRPC replies and bodies, on every core. Prints cases/s; writes a
 // reproducer (JSON, plus the command that replays it) for every trap, hang or stuck stream.
-//   npm run fuzz -- --seed S --case I     replays one case in this process and prints it
+//   npm run fuzz -- --seed S --case I     regenerates and runs one case in this process
+//   npm run fuzz -- --replay FILE         runs a reproducer's recorded inputs again
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
@@ -12,14 +13,15 @@ import { FuzzEngine, type FuzzFailure } from "../tests/fuzz/engine.js";
 
 const { values: v } = parseArgs({ options: {
   cases: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, case: { type: "string" }, out: { type: "string" },
-  "config-one-in": { type: "string" }, help: { type: "boolean", short: "h" },
+  "config-one-in": { type: "string" }, "stuck-ms": { type: "string" }, replay: { type: "string" }, help: { type: "boolean", short: "h" },
 } });
 if (v.help) {
-  console.log("npm run fuzz -- [--cases N (100000)] [--seed S (1)] [--workers W (cores)] [--config-one-in K (256)] [--out DIR (fuzz-failures)] [--case I]");
+  console.log("npm run fuzz -- [--cases N (100000)] [--seed S (1)] [--workers W (cores)] [--config-one-in K (256)] [--stuck-ms MS (10000)] [--out DIR (fuzz-failures)] [--case I] [--replay FILE]");
   process.exit(0);
 }
 const seed = Number(v.seed ?? 1);
 const configOneIn = Number(v["config-one-in"] ?? 256);
+const stuckMs = Number(v["stuck-ms"] ?? 10000);
 const out = v.out ?? "fuzz-failures";
 const wasmPath = await ensureFilterBuilt((l) => console.error(l));
 
@@ -30,8 +32,16 @@ function writeReproducer(f: FuzzFailure): string {
   return file;
 }
 
+if (v.replay !== undefined) {
+  const engine = new FuzzEngine(readFileSync(wasmPath), seed, configOneIn, stuckMs);
+  const f = await engine.replay(JSON.parse(readFileSync(v.replay, "utf8")));
+  engine.close();
+  console.log(f ? `reproduced: ${f.kind}: ${f.detail}` : "not reproduced on a fresh VM (the failure may depend on earlier cases: rerun from a lower index)");
+  process.exit(f ? 1 : 0);
+}
+
 if (v.case !== undefined) {
-  const engine = new FuzzEngine(readFileSync(wasmPath), seed, configOneIn);
+  const engine = new FuzzEngine(readFileSync(wasmPath), seed, configOneIn, stuckMs);
   await engine.runCase(Number(v.case));
   engine.close();
   const f = engine.stats.failures[0];
@@ -52,7 +62,7 @@ const ticker = setInterval(() => {
 }, 10000);
 await Promise.all(Array.from({ length: workers }, (_, w) => new Promise<void>((resolve, reject) => {
   const worker = new Worker(fileURLToPath(new URL("../tests/fuzz/worker-entry.mjs", import.meta.url)), {
-    workerData: { wasmPath, seed, from: 0, to: cases, worker: w, workers, configOneIn },
+    workerData: { wasmPath, seed, from: 0, to: cases, worker: w, workers, configOneIn, stuckMs },
   });
   worker.on("message", (m) => {
     if (m.progress !== undefined) progress[w] = m.progress;

@@ -116,6 +116,22 @@ export class FuzzEngine {
     return true;
   }
 
+  /**
+   * Replays a reproducer's own inputs (its configuration and requests) on a fresh VM, so a
+   * failure file stays replayable after the generators change.
+   */
+  async replay(f: Pick<FuzzFailure, "config" | "requests" | "index">): Promise<FuzzFailure | null> {
+    const before = this.stats.failures.length;
+    const host = await this.start(f.config);
+    try {
+      if (host.vm.failed) this.fail({ kind: "trap", seed: this.seed, index: f.index, detail: `on configure: ${host.vm.failure}`, config: f.config, requests: [] });
+      else for (const [i, req] of f.requests.entries()) if (!(await this.request(host, req, f.index, f.config, f.requests.slice(0, i + 1)))) break;
+    } finally {
+      host.close();
+    }
+    return this.stats.failures[before] ?? null;
+  }
+
   private fail(f: FuzzFailure): void { this.stats.failures.push(f); }
 
   close(): void { for (const h of this.baseHosts.values()) h.close(); this.baseHosts.clear(); }

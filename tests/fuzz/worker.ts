@@ -4,8 +4,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { readFileSync } from "node:fs";
 import { FuzzEngine } from "./engine.js";
 
-const { wasmPath, seed, from, to, worker, workers, configOneIn } = workerData as { wasmPath: string; seed: number; from: number; to: number; worker: number; workers: number; configOneIn: number };
-const engine = new FuzzEngine(readFileSync(wasmPath), seed, configOneIn);
+const { wasmPath, seed, from, to, worker, workers, configOneIn, stuckMs } = workerData as { wasmPath: string; seed: number; from: number; to: number; worker: number; workers: number; configOneIn: number; stuckMs: number };
+const engine = new FuzzEngine(readFileSync(wasmPath), seed, configOneIn, stuckMs);
 let reported = 0;
 let lastPost = Date.now();
 for (let i = from + ((worker - from % workers + workers) % workers); i < to; i += workers) {
