@@ -99,8 +99,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         await new Promise((r) => setTimeout(r, Math.max(0, at - now())));
         windows.push(await faults[scheduled[i]].inject(ctx));
       }
-      // Recovery is observed, not assumed: traffic goes on for 3 s after the last fault ends.
-      await new Promise((r) => setTimeout(r, 3000));
+      // Recovery is observed, not assumed: traffic goes on for 4 s after the last fault ends.
+      await new Promise((r) => setTimeout(r, 4000));
       faultsSettled = true;
     })();
     const records: RequestRecord[] = await runTraffic({
