@@ -29,15 +29,19 @@ export interface SoakOptions {
 export interface MemorySample { t: number; requests: number; rss: number; heapUsed: number; linear: number }
 export interface SoakResult { books: Books; memory: ReturnType<typeof memoryVerdict>; records: number; requestsPerSecond: number; ok: boolean }
 
-/** Per user and model; scaled with the run so each tier meets its limits partway. */
-export function soakLimits(seconds: number): Record<string, LimitSpec> {
-  return { free: { requests: Math.max(5, 2 * seconds), tokens: 1_000_000_000 }, premium: { requests: 1_000_000_000, tokens: 50 * seconds }, enterprise: { requests: 1_000_000_000, tokens: 1_000_000_000 } };
+/**
+ * Per user and model, scaled with the run (clients × seconds) so that free users meet their
+ * request limit and premium users their token budget partway, and enterprise never does.
+ */
+export function soakLimits(seconds: number, clients: number): Record<string, LimitSpec> {
+  const volume = seconds * clients;
+  return { free: { requests: Math.max(5, Math.round(volume / 8)), tokens: 1_000_000_000 }, premium: { requests: 1_000_000_000, tokens: 2 * volume }, enterprise: { requests: 1_000_000_000, tokens: 1_000_000_000 } };
 }
 
 const namespaceOf = (model: string) => `llm/${model}-kserve-route`;
 
-function writeConfigs(dir: string, o: Required<Pick<SoakOptions, "seconds" | "failureMode" | "timeoutMs">>) {
-  const limits = soakLimits(o.seconds);
+function writeConfigs(dir: string, o: Required<Pick<SoakOptions, "seconds" | "clients" | "failureMode" | "timeoutMs">>) {
+  const limits = soakLimits(o.seconds, o.clients);
   const shipped = parse(readFileSync(`${CONFIG}limits.yaml`, "utf8")) as Array<Record<string, any>>;
   for (const l of shipped) {
     const [tier, kind] = String(l.name).split("-");
