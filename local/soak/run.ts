@@ -1,7 +1,7 @@
 // One soak: the local stack's components (limitador-mock, the Authorino stand-in and the gateway as
 // processes, the model simulator in this one), a client mix for a fixed time, faults on a schedule,
 // then the books and the gateway's memory over the run.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -140,6 +140,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   } finally {
     for (const c of started.reverse()) await c.stop().catch(() => {});
     await model.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
