@@ -54,6 +54,9 @@ export class EnvoyHost {
     return host;
   }
 
+  /** Streams opened and not yet finished. */
+  get activeStreams(): number { return this.streams.size; }
+
   get failurePolicy(): FailurePolicy { return this.opts.failurePolicy ?? "FAIL_CLOSED"; }
 
   private async boot(): Promise<void> {
@@ -110,6 +113,18 @@ export class EnvoyHost {
     const response = await stream.completion;
     return { stream, response };
   }
+
+  /**
+   * Connects the gRPC clusters before the first request, as a warmed-up Envoy has them: a test's
+   * first call is then not charged for connection set-up. Returns the clusters that are not READY
+   * (nothing listens there); calls to them fail at once, as Envoy's do.
+   */
+  warmClusters(timeoutMs = 10000): Promise<string[]> { return this.clusters.warm(timeoutMs); }
+
+  get grpcCallsInFlight(): number { return this.clusters.pending; }
+
+  /** Resolves once no gRPC call is in flight: the Reports of finished streams have been answered. */
+  grpcIdle(): Promise<void> { return this.clusters.idle(); }
 
   prometheus(): string { return this.stats.prometheus(this.opts.statsTags ?? []); }
 

@@ -17,6 +17,8 @@ export interface GatewayOptions extends HostOptions {
   upstreamUrl: string;
   /** Envoy's ext_authz filter in front of the wasm filter: the gRPC address of the auth server. */
   extAuthz?: string | null;
+  /** The ext_authz call's timeout (Envoy's default is 200 ms; ours is generous: a local stack shares its machine). */
+  extAuthzTimeoutMs?: number;
   accessLog?: (line: string) => void;
 }
 
@@ -29,6 +31,9 @@ export async function startGateway(opts: GatewayOptions) {
     host.close();
     throw new Error(`the plugin configuration was refused:\n${reasons}`);
   }
+  // Connections to Limitador and Authorino are up before the first request (Envoy initialises its
+  // clusters before it serves); an address where nothing listens yet is not an error here.
+  await host.warmClusters(5000);
   const authz = opts.extAuthz ? new (authorizationService())(opts.extAuthz, grpc.credentials.createInsecure()) : null;
 
   const server = http.createServer(async (req, res) => {
@@ -42,7 +47,7 @@ export async function startGateway(opts: GatewayOptions) {
     }
     let dynamicMetadata: Record<string, unknown> = {};
     if (authz) {
-      const verdict = await extAuthzCheck(authz, headers, req);
+      const verdict = await extAuthzCheck(authz, headers, req, opts.extAuthzTimeoutMs ?? 5000);
       if (verdict.denied) {
         res.writeHead(verdict.denied.status, verdict.denied.headers);
         res.end(verdict.denied.body);
@@ -86,6 +91,14 @@ export async function startGateway(opts: GatewayOptions) {
 
   const admin = http.createServer((req, res) => {
     if (req.url === "/stats/prometheus") { res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }); return res.end(host.prometheus()); }
+    if (req.url === "/memory" || req.url === "/memory?gc=1") {
+      // Envoy's admin /memory reports the allocator; ours adds what a soak watches for leaks
+      // (?gc=1 collects first when node runs with --expose-gc, so heap figures compare).
+      if (req.url.endsWith("gc=1")) (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ rss: m.rss, heap_used: m.heapUsed, wasm_linear_memory: host.vm.memory.buffer.byteLength, active_streams: host.activeStreams, grpc_calls_in_flight: host.grpcCallsInFlight }) + "\n");
+    }
     if (req.url === "/ready") { res.writeHead(host.vm.failed ? 503 : 200); return res.end(host.vm.failed ? "DEAD\n" : "LIVE\n"); }
     if (req.url === "/stats") {
       res.writeHead(200, { "content-type": "text/plain" });
@@ -130,7 +143,7 @@ function route(baseUrl: string, headers: HeaderList, body: Buffer) {
 }
 
 /** Envoy's ext_authz filter: Check, then either the denial or the identity as dynamic metadata. */
-function extAuthzCheck(client: any, headers: HeaderList, req: http.IncomingMessage): Promise<{ denied?: { status: number; headers: Record<string, string>; body: string }; metadata?: unknown; headers: Array<[string, string]> }> {
+function extAuthzCheck(client: any, headers: HeaderList, req: http.IncomingMessage, timeoutMs: number): Promise<{ denied?: { status: number; headers: Record<string, string>; body: string }; metadata?: unknown; headers: Array<[string, string]> }> {
   const get = (name: string) => headers.find(([k]) => k === name)?.[1] ?? "";
   const path = get(":path");
   const httpHeaders: Record<string, string> = {};
@@ -143,7 +156,7 @@ function extAuthzCheck(client: any, headers: HeaderList, req: http.IncomingMessa
     },
   };
   return new Promise((resolve) => {
-    client.Check(request, { deadline: Date.now() + 1000 }, (err: any, res: any) => {
+    client.Check(request, { deadline: Date.now() + timeoutMs }, (err: any, res: any) => {
       // Envoy's ext_authz defaults to failure_mode_allow: false → 403 on errors.
       if (err) return resolve({ denied: { status: 403, headers: {}, body: "" }, headers: [] });
       if (res.status?.code !== 0 || res.denied_response) {

@@ -13,8 +13,19 @@ export interface DispatchedGrpcCall {
   metadata: Array<[string, string]>; message: Uint8Array; timeoutMs: number;
 }
 
+// Envoy opens a new upstream connection when a request needs one; it has no client-side
+// reconnect backoff that outlives the outage. grpc-js backs off up to 120 s by default, so a
+// Limitador that comes back would stay unused for seconds. Short backoffs keep the stand-in
+// close to Envoy: a returning service is used again within about half a second.
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.initial_reconnect_backoff_ms": 100,
+  "grpc.max_reconnect_backoff_ms": 400,
+};
+
 export class GrpcClusters {
   private readonly clients = new Map<string, grpc.Client>();
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
 
   /** clusters: Envoy cluster name → "host:port" (HTTP/2, plaintext), or an in-process handler. */
   constructor(private readonly clusters: Record<string, string | InProcessCluster>,
@@ -22,14 +33,20 @@ export class GrpcClusters {
 
   has(cluster: string): boolean { return Object.prototype.hasOwnProperty.call(this.clusters, cluster); }
 
+  /** Calls started and not yet completed or cancelled. */
+  get pending(): number { return this.inFlight; }
+
   call(cluster: string, service: string, method: string, metadata: Array<[string, string]>,
        message: Uint8Array, timeoutMs: number, done: (outcome: GrpcOutcome) => void): { cancel(): void } {
     this.onDispatch?.({ cluster, service, method, metadata, message: message.slice(), timeoutMs });
+    let settled = false;
+    this.inFlight++;
+    const settle = () => { if (settled) return false; settled = true; this.callEnded(); return true; };
+    const finish = (outcome: GrpcOutcome) => { if (settle()) done(outcome); };
     const target = this.clusters[cluster];
     if (typeof target === "function") {
-      let cancelled = false;
-      setImmediate(() => { if (!cancelled) done(target(service, method, message)); });
-      return { cancel: () => { cancelled = true; } };
+      setImmediate(() => { if (!settled) finish(target(service, method, message)); });
+      return { cancel: () => { settle(); } };
     }
     const client = this.client(cluster);
     const md = new grpc.Metadata();
@@ -37,11 +54,10 @@ export class GrpcClusters {
       for (const [k, v] of metadata) md.add(k, v);
     } catch (err) {
       // Envoy fails such a call; it is never the guest's crash. Reported asynchronously, as Envoy does.
-      setImmediate(() => done({ status: grpc.status.INTERNAL, message: `invalid initial metadata: ${(err as Error).message}` }));
-      return { cancel: () => {} };
+      setImmediate(() => finish({ status: grpc.status.INTERNAL, message: `invalid initial metadata: ${(err as Error).message}` }));
+      return { cancel: () => { settle(); } };
     }
     const options: grpc.CallOptions = timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
-    let cancelled = false;
     const call = client.makeUnaryRequest(
       `/${service}/${method}`,
       (b: Buffer) => b,
@@ -50,12 +66,29 @@ export class GrpcClusters {
       md,
       options,
       (err, response) => {
-        if (cancelled) return;
-        if (err) done({ status: err.code ?? grpc.status.UNKNOWN, message: err.details ?? err.message });
-        else done({ status: grpc.status.OK, message: "", response: new Uint8Array(response ?? Buffer.alloc(0)) });
+        if (err) finish({ status: err.code ?? grpc.status.UNKNOWN, message: err.details ?? err.message });
+        else finish({ status: grpc.status.OK, message: "", response: new Uint8Array(response ?? Buffer.alloc(0)) });
       },
     );
-    return { cancel: () => { cancelled = true; call.cancel(); } };
+    return { cancel: () => { if (settle()) call.cancel(); } };
+  }
+
+  /** Resolves once no call is in flight (e.g. the fire-and-forget Reports of finished streams). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Connects every network cluster and waits until each channel has finished its first attempt
+   * (READY, or TRANSIENT_FAILURE for an address where nothing listens), so a first call is never
+   * charged for connection set-up. Returns the clusters that are not READY.
+   */
+  async warm(timeoutMs = 10000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    const names = Object.keys(this.clusters).filter((name) => typeof this.clusters[name] === "string");
+    const results = await Promise.all(names.map((name) => this.settleChannel(this.client(name).getChannel(), deadline)));
+    return names.filter((_, i) => results[i] !== grpc.connectivityState.READY);
   }
 
   close(): void {
@@ -63,10 +96,30 @@ export class GrpcClusters {
     this.clients.clear();
   }
 
+  private callEnded(): void {
+    this.inFlight--;
+    if (this.inFlight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private settleChannel(channel: ReturnType<grpc.Client["getChannel"]>, deadline: number): Promise<grpc.connectivityState> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const state = channel.getConnectivityState(true);
+        if (state === grpc.connectivityState.READY || state === grpc.connectivityState.TRANSIENT_FAILURE
+            || state === grpc.connectivityState.SHUTDOWN || Date.now() >= deadline) return resolve(state);
+        channel.watchConnectivityState(state, deadline, check);
+      };
+      check();
+    });
+  }
+
   private client(cluster: string): grpc.Client {
     let c = this.clients.get(cluster);
     if (!c) {
-      c = new grpc.Client(this.clusters[cluster] as string, grpc.credentials.createInsecure());
+      c = new grpc.Client(this.clusters[cluster] as string, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
       this.clients.set(cluster, c);
     }
     return c;

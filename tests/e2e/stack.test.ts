@@ -2,8 +2,9 @@
 // the components, metrics out (issue "The local stack and end-to-end").
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startStackProcess } from "../helpers/stack-process.js";
+import { startStackProcess, generousPluginConfig } from "../helpers/stack-process.js";
 import { missing, startPrometheus, promqlEventually } from "../helpers/services.js";
+import { eventually } from "../helpers/eventually.js";
 
 const NS = "llm/facebook-opt-125m-simulated-kserve-route";
 const line = (metric: string, user: string, tier: string, value: number, model = "facebook-opt-125m-simulated") =>
@@ -32,8 +33,8 @@ test("users of each tier, requests until 429, a bad key gets 401 and is not coun
   assert.equal(denied.status, 401);
   assert.match(denied.headers.get("www-authenticate") ?? "", /APIKEY/);
   assert.equal((await s.chat(null)).status, 401);
-  await new Promise((r) => setTimeout(r, 150)); // Reports are fire-and-forget
-  const text = await s.limitadorMetrics();
+  // Reports are fire-and-forget: wait until alice's tokens have arrived.
+  const text = await eventually(async () => { const t = await s.limitadorMetrics(); return line("authorized_hits", "alice", "free", 5 + usage).test(t) && t; }, "alice's token Reports");
   const series = (t: string) => t.split("\n").filter((l) => /^(authorized|limited)_/.test(l) && !/user="(alice|carol|dave)"/.test(l));
   assert.deepEqual(series(text), series(before), "the 401s added no series");
   assert.ok(!/nobody/.test(text));
@@ -54,19 +55,31 @@ test("streaming: SSE chunks pass through as they come and the token Report match
   const events = body.split("\n\n").filter(Boolean);
   assert.equal(events.at(-1), "data: [DONE]");
   const usage = JSON.parse(events.at(-2)!.slice(6)).usage;
-  await new Promise((r) => setTimeout(r, 150));
-  const text = await s.limitadorMetrics();
+  const text = await eventually(async () => { const t = await s.limitadorMetrics(); return /^authorized_hits\{[^}]*user="dave"[^}]*\} (?!1$)\d+$/m.test(t) && t; }, "dave's token Report");
   assert.match(text, new RegExp(`^authorized_hits\\{model="qwen3-0-6b-instruct-simulated",tier="enterprise",user="dave",limitador_namespace="llm/qwen3-0-6b-instruct-simulated-kserve-route"\\} ${1 + usage.total_tokens}$`, "m"));
   assert.match(await s.gatewayMetrics(), new RegExp(`^inference_model_output_tokens_sum\\{model_name="qwen3-0-6b-instruct-simulated",target_model_name="qwen3-0-6b-instruct-simulated",tier="enterprise",user="dave"\\} ${usage.completion_tokens}$`, "m"));
 });
 
 test("a real Prometheus scraping the stack answers sum by (user, tier, model) (authorized_hits)", { skip: missing("prometheus", "prometheus") }, async (t) => {
   const s = await startStackProcess(t);
-  for (const key of ["alice-free-key", "bob-free-key", "carol-premium-key"]) for (let i = 0; i < 2; i++) assert.equal((await s.chat(key)).status, 200);
-  await new Promise((r) => setTimeout(r, 150));
+  const expected: Record<string, number> = {};
+  for (const key of ["alice-free-key", "bob-free-key", "carol-premium-key"]) {
+    for (let i = 0; i < 2; i++) {
+      const res = await s.chat(key);
+      assert.equal(res.status, 200);
+      const user = key.split("-")[0];
+      expected[user] = (expected[user] ?? 0) + 1 + (await res.json()).usage.total_tokens;
+    }
+  }
+  // Every Report has arrived before Prometheus scrapes, so its answer can be exact.
+  await eventually(async () => {
+    const t = await s.limitadorMetrics();
+    return Object.entries(expected).every(([user, hits]) => new RegExp(`^authorized_hits\\{[^}]*user="${user}"[^}]*\\} ${hits}$`, "m").test(t));
+  }, "every token Report");
   const prom = await startPrometheus([`127.0.0.1:${s.ports.limitadorHttp}`]);
   t.after(() => prom.stop());
-  const result = await promqlEventually(prom, "sum by (user, tier, model) (authorized_hits)", (r) => r.length === 3);
+  const result = await promqlEventually(prom, "sum by (user, tier, model) (authorized_hits)",
+    (r) => r.length === 3 && r.every((x: any) => Number(x.value[1]) === expected[x.metric.user]));
   const exposed = await s.limitadorMetrics();
   for (const r of result) {
     const m = new RegExp(`^authorized_hits\\{model="${r.metric.model}",tier="${r.metric.tier}",user="${r.metric.user}",[^}]*\\} (\\d+)$`, "m").exec(exposed);
@@ -81,15 +94,12 @@ test("a real Prometheus scraping the stack answers sum by (user, tier, model) (a
 });
 
 test("--ext-authz: Envoy's ext_authz in front, identity from its dynamic metadata (Istio without Kuadrant)", async (t) => {
-  const { readFileSync, writeFileSync, mkdtempSync } = await import("node:fs");
-  const config = JSON.parse(readFileSync(new URL("../../local/config/plugin-config.json", import.meta.url), "utf8"));
-  for (const set of config.actionSets) set.actions = set.actions.filter((a: any) => a.service !== "auth-service");
-  const dir = mkdtempSync("/tmp/stack-");
-  writeFileSync(`${dir}/plugin.json`, JSON.stringify(config));
-  const s = await startStackProcess(t, ["--ext-authz", "--plugin-config", `${dir}/plugin.json`]);
+  const pluginConfig = generousPluginConfig((config) => {
+    for (const set of config.actionSets) set.actions = set.actions.filter((a: any) => a.service !== "auth-service");
+  });
+  const s = await startStackProcess(t, ["--ext-authz", "--plugin-config", pluginConfig]);
   assert.equal((await s.chat("nobody")).status, 401);
   assert.equal((await s.chat("bob-free-key")).status, 200);
-  await new Promise((r) => setTimeout(r, 150));
   assert.match(await s.limitadorMetrics(), line("authorized_calls", "bob", "free", 2));
 });
 

@@ -3,10 +3,21 @@
 // same answers, same Limitador counters and metric lines, same gateway metrics.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startStackProcess } from "../helpers/stack-process.js";
+import { withGenerousTimeouts } from "../helpers/filter-host.js";
 
 const NS = "llm/facebook-opt-125m-simulated-kserve-route";
 const TYPED = new URL("../../local/config/plugin-config-typed.json", import.meta.url).pathname;
+
+/** The typed file with generous timeouts, as the classic one gets them (a busy machine must not make failureMode answer). */
+function generousTyped(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "stack-typed-")), "plugin-config-typed.json");
+  writeFileSync(file, JSON.stringify(withGenerousTimeouts(JSON.parse(readFileSync(TYPED, "utf8")))));
+  return file;
+}
 
 type Stack = Awaited<ReturnType<typeof startStackProcess>>;
 
@@ -33,7 +44,7 @@ async function run(s: Stack) {
 
 test("the typed configuration (operator main's shape) gives the classic one's answers, counters and metric lines", async (t) => {
   const classic = await run(await startStackProcess(t));
-  const typed = await run(await startStackProcess(t, ["--plugin-config", TYPED]));
+  const typed = await run(await startStackProcess(t, ["--plugin-config", generousTyped()]));
   assert.deepEqual(classic.statuses["alice-free-key"], [200, 200, 200, 200, 200, 429, 429]);
   assert.deepEqual(typed.statuses, classic.statuses);
   assert.deepEqual(typed.remaining, classic.remaining);

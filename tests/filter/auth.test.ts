@@ -22,6 +22,7 @@ before(async () => {
 after(async () => { await authorino.close(); await limitador.close(); });
 
 const config = configFixture("maas-auth");
+const withTimeout = (c: any, timeout: string) => { const out = structuredClone(c); out.services["auth-service"].timeout = timeout; return out; };
 const start = (c: any = config) => startFilter(c, { clusters: { "kuadrant-auth-service": authorino.address, "kuadrant-ratelimit-service": limitador.address } });
 const asUser = (key: string) => chatRequest("maas.apps.example.com", undefined, [["authorization", `APIKEY ${key}`]]);
 const reset = () => { authorino.requests.length = 0; limitador.requests.length = 0; };
@@ -100,8 +101,8 @@ test("alice is limited after her quota; bob (premium) is not", async () => {
 
 test("auth timeout or unavailability: deny (the default for auth) → 500; allow → continue", async () => {
   const saved = auth;
-  auth = () => ({ delayMs: 300, then: { ok: {} } });
-  const host = await start();
+  auth = () => ({ hang: true }); // the deadline is the subject: Authorino never answers in time
+  const host = await start(withTimeout(config, "200ms"));
   assert.equal((await host.request(asUser("key-alice"), { upstream: upstreamChat() })).response.status, 500);
   host.close();
   const allow = structuredClone(config);

@@ -12,12 +12,13 @@ before(async () => { limitador = await startTestLimitador((req) => answer(req));
 after(() => limitador.close());
 
 const tokens = configFixture("maas-tokens");
-const start = (config: any = tokens) => startFilter(config, { clusters: { "kuadrant-ratelimit-service": limitador.address } });
+let hostInUse: Awaited<ReturnType<typeof startFilter>> | null = null;
+const start = async (config: any = tokens) => (hostInUse = await startFilter(config, { clusters: { "kuadrant-ratelimit-service": limitador.address } }));
 
 async function reportsAfter(fn: () => Promise<unknown>): Promise<DecodedRequest[]> {
   limitador.requests.length = 0;
   await fn();
-  await new Promise((r) => setTimeout(r, 50)); // the Report is fire-and-forget
+  await hostInUse!.grpcIdle(); // the Report is fire-and-forget: wait until it has been answered
   return limitador.requests;
 }
 

@@ -8,12 +8,28 @@ export function configFixture(name: string): any {
   return JSON.parse(readFileSync(fileURLToPath(new URL(`../fixtures/configs/${name}.json`, import.meta.url)), "utf8"));
 }
 
+/**
+ * The filter in a host whose gRPC clusters are connected before the test's first request, so no
+ * outcome depends on how fast a cold channel connects on a busy machine.
+ */
 export async function startFilter(config: unknown, opts: HostOptions = {}): Promise<EnvoyHost> {
-  return EnvoyHost.start(filterWasm(), {
+  const host = await EnvoyHost.start(filterWasm(), {
     pluginConfig: typeof config === "string" ? config : JSON.stringify(config),
     logLevel: 1,
     ...opts,
   });
+  await host.warmClusters();
+  return host;
+}
+
+/** A generous service timeout for fixtures: a reply is never late unless the server hangs. */
+export const GENEROUS_TIMEOUT = "30s";
+
+/** The configuration with every service timeout set to GENEROUS_TIMEOUT (a copy). */
+export function withGenerousTimeouts<T>(config: T): T {
+  const c = structuredClone(config) as any;
+  for (const svc of Object.values(c.services ?? {}) as any[]) if (svc && typeof svc === "object") svc.timeout = GENEROUS_TIMEOUT;
+  return c;
 }
 
 /** The ext_authz dynamic metadata Authorino's AuthConfig produces for a user. */

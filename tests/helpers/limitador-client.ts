@@ -14,7 +14,7 @@ export class LimitadorClient {
 
   private call(client: any, method: string, domain: string, descriptors: Descriptor[], hits = 0): Promise<{ overall_code: string; response_headers_to_add: Array<{ key: string; value: string }> }> {
     const request = { domain, hits_addend: hits, descriptors: descriptors.map((d) => ({ entries: Object.entries(d).map(([key, value]) => ({ key, value })) })) };
-    return new Promise((resolve, reject) => client[method](request, { deadline: Date.now() + 5000 }, (err: any, res: any) => (err ? reject(err) : resolve(res))));
+    return new Promise((resolve, reject) => client[method](request, { deadline: Date.now() + 60000 } /* generous: a busy machine is slow, not wrong */, (err: any, res: any) => (err ? reject(err) : resolve(res))));
   }
 
   shouldRateLimit(domain: string, descriptors: Descriptor[], hits = 0) { return this.call(this.envoy, "ShouldRateLimit", domain, descriptors, hits); }

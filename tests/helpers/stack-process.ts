@@ -1,10 +1,28 @@
 // Runs `npm start`'s program (local/start.ts) as a child process on free ports: the end-to-end
 // suites talk to it over HTTP only.
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unusedAddress } from "./raw-grpc-server.js";
+import { withGenerousTimeouts } from "./filter-host.js";
 
 const START = fileURLToPath(new URL("../../local/start.ts", import.meta.url));
+const PLUGIN_CONFIG = fileURLToPath(new URL("../../local/config/plugin-config.json", import.meta.url));
+
+/**
+ * The stack's plugin configuration with generous service timeouts (written to a temporary file):
+ * the 100 ms of the shipped file are what the operator generates, but on a busy machine a reply
+ * can take longer, and then failureMode, not the limit, would answer. `edit` may change it first.
+ */
+export function generousPluginConfig(edit: (config: any) => void = () => {}): string {
+  const config = JSON.parse(readFileSync(PLUGIN_CONFIG, "utf8"));
+  edit(config);
+  const file = join(mkdtempSync(join(tmpdir(), "stack-config-")), "plugin-config.json");
+  writeFileSync(file, JSON.stringify(withGenerousTimeouts(config)));
+  return file;
+}
 
 export async function startStackProcess(t: { after(fn: () => unknown): void }, extraArgs: string[] = []) {
   const free = async () => Number((await unusedAddress()).split(":")[1]);
@@ -13,7 +31,8 @@ export async function startStackProcess(t: { after(fn: () => unknown): void }, e
     "--import", "tsx", START,
     "--gateway-port", String(ports.gateway), "--admin-port", String(ports.admin),
     "--limitador-grpc-port", String(ports.limitadorGrpc), "--limitador-http-port", String(ports.limitadorHttp),
-    "--authorino-port", String(ports.authorino), "--model-port", String(ports.model), "--dashboard-port", String(ports.dashboard), ...extraArgs,
+    "--authorino-port", String(ports.authorino), "--model-port", String(ports.model), "--dashboard-port", String(ports.dashboard),
+    ...(extraArgs.includes("--plugin-config") ? [] : ["--plugin-config", generousPluginConfig()]), ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

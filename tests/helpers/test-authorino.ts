@@ -8,7 +8,9 @@ export type AuthAnswer =
   | { grpcError: number }
   | { delayMs: number; then: AuthAnswer }
   /** Holds the reply until `until` resolves (the test decides the order of replies). */
-  | { until: Promise<unknown>; then: AuthAnswer };
+  | { until: Promise<unknown>; then: AuthAnswer }
+  /** Never answers (until the server closes): a deadline test whose outcome is certain. */
+  | { hang: true };
 
 function toStruct(v: unknown): any {
   const value = (x: unknown): any => {
@@ -27,6 +29,7 @@ const hvo = (headers: Array<[string, string]> = []) => headers.map(([key, value]
 
 export async function startTestAuthorino(answer: (req: any) => AuthAnswer) {
   const requests: any[] = [];
+  const hung: Array<grpc.sendUnaryData<any>> = [];
   const server = new grpc.Server();
   server.addService(authorizationService().service, {
     Check: async (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
@@ -36,6 +39,7 @@ export async function startTestAuthorino(answer: (req: any) => AuthAnswer) {
         if ("until" in a) await a.until; else await new Promise((r) => setTimeout(r, (a as any).delayMs));
         a = (a as any).then;
       }
+      if ("hang" in a) { hung.push(callback); return; }
       if ("grpcError" in a) return callback({ code: a.grpcError, details: "down" } as grpc.ServiceError);
       if ("denied" in a) {
         return callback(null, { status: { code: 7 }, denied_response: { status: { code: a.denied.status ?? 0 }, headers: hvo(a.denied.headers), body: a.denied.body ?? "" } });
@@ -49,5 +53,9 @@ export async function startTestAuthorino(answer: (req: any) => AuthAnswer) {
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-  return { address: `127.0.0.1:${port}`, requests, close: () => new Promise<void>((r) => server.tryShutdown(() => r())) };
+  const close = () => new Promise<void>((r) => {
+    for (const cb of hung.splice(0)) cb({ code: grpc.status.UNAVAILABLE, details: "shutting down" } as grpc.ServiceError);
+    server.tryShutdown(() => r());
+  });
+  return { address: `127.0.0.1:${port}`, requests, close };
 }

@@ -16,10 +16,13 @@ export type Answer =
   | { grpcError: number; details?: string }
   | { delayMs: number; then: Answer }
   /** Holds the reply until `until` resolves (the test decides the order of replies). */
-  | { until: Promise<unknown>; then: Answer };
+  | { until: Promise<unknown>; then: Answer }
+  /** Never answers (until the server closes): a deadline test whose outcome is certain. */
+  | { hang: true };
 
 export async function startTestLimitador(answer: (req: DecodedRequest) => Answer = () => ({ overall_code: "OK" })) {
   const requests: DecodedRequest[] = [];
+  const hung: Array<grpc.sendUnaryData<any>> = [];
   const server = new grpc.Server();
   const handler = (method: DecodedRequest["method"]) => async (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
     const md: Record<string, string> = {};
@@ -37,6 +40,7 @@ export async function startTestLimitador(answer: (req: DecodedRequest) => Answer
       if ("until" in a) await a.until; else await new Promise((r) => setTimeout(r, (a as any).delayMs));
       a = (a as any).then;
     }
+    if ("hang" in a) { hung.push(callback); return; }
     if ("grpcError" in a) callback({ code: a.grpcError, details: a.details ?? "" } as grpc.ServiceError);
     else callback(null, { overall_code: a.overall_code, response_headers_to_add: a.response_headers_to_add ?? [] });
   };
@@ -47,6 +51,9 @@ export async function startTestLimitador(answer: (req: DecodedRequest) => Answer
   return {
     address: `127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    close: () => new Promise<void>((resolve) => {
+      for (const cb of hung.splice(0)) cb({ code: grpc.status.UNAVAILABLE, details: "shutting down" } as grpc.ServiceError);
+      server.tryShutdown(() => resolve());
+    }),
   };
 }

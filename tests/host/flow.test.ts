@@ -18,19 +18,23 @@ before(async () => {
 });
 after(() => grpc.close());
 
-const start = (opts = {}) => EnvoyHost.start(fixtureWasm("probe-filter"), { clusters: { echo: grpc.address }, logLevel: 0, ...opts });
+const start = async (opts = {}) => {
+  const host = await EnvoyHost.start(fixtureWasm("probe-filter"), { clusters: { echo: grpc.address }, logLevel: 0, ...opts });
+  await host.warmClusters();
+  return host;
+};
 const messages = (host: EnvoyHost) => host.logs.map((l) => l.message);
 
 test("a paused request holds its body: no body callback until continue, then one accumulated chunk", async () => {
   const host = await start();
   const stream = await host.newStream({ upstream: () => ({ status: 200 }) });
-  stream.sendRequestHeaders([[":method", "POST"], [":path", "/hold"], [":authority", "h"], ["x-probe-grpc", "echo"]], false);
+  stream.sendRequestHeaders([[":method", "POST"], [":path", "/hold"], [":authority", "h"], ["x-probe-grpc", "echo"], ["x-probe-timeout", "30000"]], false);
   stream.sendRequestBody("part1-", false);
   stream.sendRequestBody("part2", true);
   assert.equal(stream.requestPaused, true);
   assert.ok(!stream.calls.includes("proxy_on_request_body"), "body must not reach a filter paused on headers");
   assert.equal(stream.forwarded.headersForwarded, false);
-  await stream.waitFor(() => release !== null);
+  await stream.waitFor(() => release !== null, 30000);
   release!(); release = null;
   const response = await stream.completion;
   assert.equal(response.status, 200);

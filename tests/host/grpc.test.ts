@@ -13,6 +13,7 @@ before(async () => {
     "/probe.Echo/Call": async (message) => {
       const text = message.toString();
       if (text.includes("slow")) await new Promise((r) => setTimeout(r, 300));
+      if (text.includes("hang")) await new Promise(() => {}); // never answers: the deadline decides
       if (text.includes("fail")) return { code: 8, details: "quota gone" };
       return Buffer.from(`echo:${text}`);
     },
@@ -21,7 +22,11 @@ before(async () => {
 });
 after(() => grpc.close());
 
-const start = () => EnvoyHost.start(fixtureWasm("probe-filter"), { clusters: { echo: grpc.address, down }, logLevel: 0 });
+const start = async () => {
+  const host = await EnvoyHost.start(fixtureWasm("probe-filter"), { clusters: { echo: grpc.address, down }, logLevel: 0 });
+  await host.warmClusters();
+  return host;
+};
 const messages = (host: EnvoyHost) => host.logs.map((l) => l.message);
 
 test("the call reaches the server with its path, bare message, initial metadata and deadline", async () => {
@@ -61,7 +66,7 @@ test("an unreachable cluster closes with UNAVAILABLE (14)", async () => {
 
 test("a timeout closes with DEADLINE_EXCEEDED (4)", async () => {
   const host = await start();
-  const { response } = await host.request({ headers: GET("/slow", [["x-probe-grpc", "echo"], ["x-probe-timeout", "50"]]) }, { upstream: () => ({ status: 200 }) });
+  const { response } = await host.request({ headers: GET("/hang", [["x-probe-grpc", "echo"], ["x-probe-timeout", "50"]]) }, { upstream: () => ({ status: 200 }) });
   assert.equal(response.body.toString(), "grpc failed 4");
   host.close();
 });
@@ -77,10 +82,10 @@ test("an unknown cluster is PARSE_FAILURE (4) at dispatch", async () => {
 test("a stream reset while its call is in flight: the late reply is dropped, nothing crashes, the VM lives on", async () => {
   const host = await start();
   const stream = await host.newStream();
-  stream.sendRequestHeaders(GET("/slow", [["x-probe-grpc", "echo"]]), true);
+  stream.sendRequestHeaders(GET("/slow", [["x-probe-grpc", "echo"], ["x-probe-timeout", "30000"]]), true);
   stream.reset();
   assert.deepEqual(stream.calls.slice(-3), ["proxy_on_log", "proxy_on_done", "proxy_on_delete"]);
-  await new Promise((r) => setTimeout(r, 450));
+  await host.grpcIdle(); // the reply (after 300 ms) has come back
   assert.equal(host.vm.failed, false);
   assert.ok(messages(host).some((m) => /grpc reply for token 5 dropped: its stream is gone/.test(m)), messages(host).join("\n"));
   const { response } = await host.request({ headers: GET("/after", [["x-probe-grpc", "echo"]]) }, { upstream: () => ({ status: 200 }) });

@@ -37,7 +37,7 @@ test("runs as a process with -p/-P and serves gRPC and HTTP", async (t) => {
   t.after(() => child.kill());
   let stderr = "";
   child.stderr.on("data", (d) => { stderr += d; });
-  const end = Date.now() + 15000;
+  const end = Date.now() + 60000;
   while (!/gRPC on :/.test(stderr)) {
     if (Date.now() > end) throw new Error(`did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -56,7 +56,7 @@ test("a port already in use is reported clearly", async (t) => {
   await new Promise((r) => blocker.once("listening", r));
   t.after(() => blocker.close());
   const port = (blocker.address() as import("node:net").AddressInfo).port;
-  const r = spawnSync(process.execPath, [BIN, "-B", "127.0.0.1", "-P", String(port), "-p", "0", good], { encoding: "utf8", timeout: 15000 });
+  const r = spawnSync(process.execPath, [BIN, "-B", "127.0.0.1", "-P", String(port), "-p", "0", good], { encoding: "utf8", timeout: 60000 });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /port already in use/);
 });

@@ -14,7 +14,7 @@ const limits = (max: number, seconds = 60) => `
   variables: ["descriptors[0].user"]
 `;
 
-async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+async function until(check: () => Promise<boolean>, ms = 30000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) { if (await check()) return; await new Promise((r) => setTimeout(r, 25)); }
   throw new Error("condition not reached");
