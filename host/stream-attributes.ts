@@ -63,7 +63,7 @@ function requestAttributes(headers: HeaderList, s: AttributeSources): PropMap {
     ["useragent", header(headers, "user-agent") ?? ""],
     ["referer", header(headers, "referer") ?? ""],
     // Envoy: Content-Length when sent, else the body bytes received so far.
-    ["size", { int: BigInt(Number(header(headers, "content-length") ?? s.requestBytes)) }],
+    ["size", { int: BigInt(requestSize(header(headers, "content-length"), s.requestBytes)) }],
   ]);
 }
 
@@ -79,4 +79,10 @@ function headerMapValue(headers: HeaderList): PropMap {
     map.set(k, prev === undefined ? v : `${prev as string},${v}`);
   }
   return map;
+}
+
+/** Envoy's request.size: Content-Length when it is a valid length (Envoy rejects other values), else the body bytes received. */
+function requestSize(contentLength: string | undefined, received: number): number {
+  const n = contentLength === undefined || !/^\d{1,15}$/.test(contentLength.trim()) ? NaN : Number(contentLength.trim());
+  return Number.isSafeInteger(n) ? n : received;
 }

@@ -6,7 +6,14 @@ import type { RequestRecord } from "./traffic.js";
 import { parseExposition, sum, type Sample } from "./exposition.js";
 
 export interface LimitSpec { requests: number; tokens: number }
-export interface Counter { limit: { name?: string; namespace: string }; set_variables: Record<string, string>; remaining: number }
+/** `remaining` as Limitador writes it, a u64 (kept as its decimal text: it can wrap past 2^53). */
+export interface Counter { limit: { name?: string; namespace: string }; set_variables: Record<string, string>; remaining: number | string }
+
+/** Limitador's remaining = max − used in u64: a Report past max wraps it (quirk of v2.4.0-dev); signed here. */
+export function signedRemaining(remaining: number | string): number {
+  const r = BigInt(remaining);
+  return Number(r >= 2n ** 63n ? r - 2n ** 64n : r);
+}
 
 export interface BooksInput {
   records: RequestRecord[];
@@ -148,15 +155,17 @@ export function computeBooks(input: BooksInput): Books {
     const spec = input.limits[tier];
     const remaining = (name: string, max: number) => {
       const k = input.counters.find((x) => x.limit.namespace === ns && x.limit.name === name && Object.values(x.set_variables).includes(user));
-      return k ? k.remaining : max; // no counter yet: nothing used
+      return k ? signedRemaining(k.remaining) : max; // no counter yet: nothing used
     };
-    // Remaining is what Limitador exposes: max − used, never below 0.
+    // Requests never pass max (ShouldRateLimit checks before it counts): max − used, never below 0.
     const reqGap = Math.abs(remaining(tier, spec.requests) - Math.max(0, spec.requests - shouldOk));
+    // Tokens can: a Report adds what the answer used, past max; Limitador's u64 wraps, unwrapped
+    // above, so remaining is max − used, signed.
     const tokRemaining = remaining(`${tier}-tokens`, spec.tokens);
     // Signed: a Report that failed loses its tokens (remaining above what clients imply); none
     // may count more than the clients saw (remaining below), cut streams included at most once.
-    const lost = Math.max(0, tokRemaining - Math.max(0, spec.tokens - c.tokens));
-    const extra = Math.max(0, Math.max(0, spec.tokens - c.tokens - c.cutSeenTokens) - tokRemaining);
+    const lost = Math.max(0, tokRemaining - (spec.tokens - c.tokens));
+    const extra = Math.max(0, (spec.tokens - c.tokens - c.cutSeenTokens) - tokRemaining);
     const tokGap = lost + extra;
     counters.tokensLost += lost;
     counters.tokensExtra += extra;

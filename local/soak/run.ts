@@ -124,7 +124,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     await sampleMemory();
 
     const limitadorHttp = `http://127.0.0.1:${ports.limitadorHttp}`;
-    const counters = (await Promise.all(MODELS.map(async (m) => (await fetch(`${limitadorHttp}/counters/${encodeURIComponent(namespaceOf(m))}`)).json()))).flat();
+    // `remaining` is a u64 in Limitador: past max (a Report overshooting) it wraps around 2^64,
+    // beyond a double's precision. Read it exactly, as a string, and let the books unwrap it.
+    const countersOf = async (m: string) => JSON.parse((await (await fetch(`${limitadorHttp}/counters/${encodeURIComponent(namespaceOf(m))}`)).text()).replace(/"remaining":\s*(\d+)/g, '"remaining":"$1"'));
+    const counters = (await Promise.all(MODELS.map(countersOf))).flat();
     const books = computeBooks({
       records, limits, namespaceOf, counters,
       limitadorMetrics: o.faults.includes("limitador-kill") ? null : await (await fetch(`${limitadorHttp}/metrics`)).text(),
