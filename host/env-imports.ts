@@ -23,6 +23,7 @@ const mem = vm.mem;
       if (raw === null) return R.InvalidMemoryAccess;
       const segments = Buffer.from(raw).toString("utf8").split("\0");
       if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
+      vm.onPropertyRead?.(segments);
       const stream = vm.targetStream();
       const attrs = stream ? stream.attributes() : vm.pluginAttributes();
       let found = resolveProperty(attrs, segments);
