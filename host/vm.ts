@@ -274,12 +274,15 @@ export class PluginVm {
     return this.streams.get(this.targetId()) ?? null;
   }
 
+  private pluginAttributeMap: PropMap | null = null;
+
   pluginAttributes(): PropMap {
-    return new Map<string, any>([
+    this.pluginAttributeMap ??= new Map<string, any>([
       ["plugin_name", this.opts.pluginName],
       ["plugin_root_id", this.opts.rootId],
       ["plugin_vm_id", this.opts.vmId],
     ]);
+    return this.pluginAttributeMap;
   }
 
   // ---- imports ---------------------------------------------------------------------------
