@@ -1,5 +1,6 @@
 // The cost of one request per scenario, every scenario on its own VM, measured in interleaved
-// rounds so a change in machine load hits all of them alike. Two passes per round:
+// rounds so a change in machine load hits all of them alike, and reported as the median over
+// the rounds (a busy moment spoils a round, not the figure). Two passes per round:
 //   A, host functions untimed: time inside guest callbacks (host calls included) and wall time;
 //   B, every host function timed: the split into guest self-time and host-function time.
 // The timers' own cost is measured on the same wrapper (calibrate) and taken out of B.
@@ -23,14 +24,27 @@ export interface CostFigures {
   hostCallsByKind: Record<string, { perRequest: number; us: number }>;
 }
 
-interface Totals { requests: number; callbacksNs: number; wallNs: number; callsNs: number; mallocNs: number; calls: Map<string, { count: number; ns: number }> }
+/** One round's totals: pass A (untimed host functions) and pass B (every host function timed). */
+interface Round {
+  requests: number;
+  aCallbacksNs: number; aWallNs: number;
+  bCallbacksNs: number; bCallsNs: number; bMallocNs: number; bCalls: number;
+}
 
 /** Timer cost per timed host call: the part recorded as host time, and the part left in the guest's. */
 export interface TimerCost { recordedNs: number; unrecordedNs: number }
 
+/** The median of per-round figures: a round hit by a load spike or a Node GC pause does not count. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 export class CostRun {
-  private readonly a: Totals = totals();
-  private readonly b: Totals = totals();
+  private readonly rounds: Round[] = [];
+  private readonly calls = new Map<string, { count: number; ns: number }>();
+  private requestsB = 0;
 
   private constructor(readonly scenario: Scenario, readonly host: EnvoyHost) {}
 
@@ -46,52 +60,51 @@ export class CostRun {
   /** One round: n requests untimed (pass A), n requests timed (pass B). */
   async round(n: number): Promise<void> {
     const vm = this.host.vm;
+    const round: Round = { requests: n, aCallbacksNs: 0, aWallNs: 0, bCallbacksNs: 0, bCallsNs: 0, bMallocNs: 0, bCalls: 0 };
     vm.timeImports = false;
     vm.resetCounters();
     let started = process.hrtime.bigint();
     await this.requests(n);
-    this.a.wallNs += Number(process.hrtime.bigint() - started);
-    this.a.callbacksNs += Number(vm.guestNs);
-    this.a.requests += n;
+    round.aWallNs = Number(process.hrtime.bigint() - started);
+    round.aCallbacksNs = Number(vm.guestNs);
 
     vm.timeImports = true;
     vm.resetCounters();
-    started = process.hrtime.bigint();
     await this.requests(n);
-    this.b.wallNs += Number(process.hrtime.bigint() - started);
     vm.timeImports = false;
-    this.b.callbacksNs += Number(vm.guestNs);
-    this.b.requests += n;
-    this.b.mallocNs += Number(vm.guestMallocInHostCalls.ns);
+    round.bCallbacksNs = Number(vm.guestNs);
+    round.bMallocNs = Number(vm.guestMallocInHostCalls.ns);
     for (const [name, stats] of vm.hostCalls) {
       if (stats.count === 0) continue;
-      const t = this.b.calls.get(name) ?? { count: 0, ns: 0 };
+      const t = this.calls.get(name) ?? { count: 0, ns: 0 };
       t.count += stats.count;
       t.ns += Number(stats.ns);
-      this.b.calls.set(name, t);
-      this.b.callsNs += Number(stats.ns);
+      this.calls.set(name, t);
+      round.bCallsNs += Number(stats.ns);
+      round.bCalls += stats.count;
     }
+    this.requestsB += n;
+    this.rounds.push(round);
   }
 
+  /** Per request: medians over the rounds; host calls by kind summed over all of them. */
   figures(timer: TimerCost): CostFigures {
-    const { a, b } = this;
-    const per = (ns: number, n: number) => ns / n / 1000;
-    let calls = 0;
+    const us = (f: (r: Round) => number) => median(this.rounds.map((r) => f(r) / r.requests / 1000));
+    const hostNs = (r: Round) => r.bCallsNs - r.bMallocNs - r.bCalls * timer.recordedNs;
     const byKind: CostFigures["hostCallsByKind"] = {};
-    for (const [name, t] of [...b.calls].sort((x, y) => y[1].count - x[1].count)) {
+    let calls = 0;
+    for (const [name, t] of [...this.calls].sort((x, y) => y[1].count - x[1].count)) {
       calls += t.count;
-      byKind[name.replace(/^proxy_/, "")] = { perRequest: t.count / b.requests, us: per(t.ns - t.count * timer.recordedNs, b.requests) };
+      byKind[name.replace(/^proxy_/, "")] = { perRequest: t.count / this.requestsB, us: Math.max(0, t.ns - t.count * timer.recordedNs) / this.requestsB / 1000 };
     }
-    const hostNs = b.callsNs - b.mallocNs - calls * timer.recordedNs;
-    const guestNs = b.callbacksNs - hostNs - calls * (timer.recordedNs + timer.unrecordedNs);
     return {
-      requests: a.requests,
-      callbacksUs: per(a.callbacksNs, a.requests),
-      wallUs: per(a.wallNs, a.requests),
-      guestSelfUs: per(guestNs, b.requests),
-      hostFunctionsUs: per(hostNs, b.requests),
-      guestMallocUs: per(b.mallocNs, b.requests),
-      hostCalls: calls / b.requests,
+      requests: this.rounds.reduce((n, r) => n + r.requests, 0),
+      callbacksUs: us((r) => r.aCallbacksNs),
+      wallUs: us((r) => r.aWallNs),
+      guestSelfUs: us((r) => r.bCallbacksNs - hostNs(r) - r.bCalls * (timer.recordedNs + timer.unrecordedNs)),
+      hostFunctionsUs: us(hostNs),
+      guestMallocUs: us((r) => r.bMallocNs),
+      hostCalls: calls / this.requestsB,
       hostCallsByKind: byKind,
     };
   }
@@ -108,8 +121,6 @@ export class CostRun {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
-
-function totals(): Totals { return { requests: 0, callbacksNs: 0, wallNs: 0, callsNs: 0, mallocNs: 0, calls: new Map() }; }
 
 /**
  * Calls a trivial host function (pthread_equal) through the VM's own timed wrapper: what the

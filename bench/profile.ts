@@ -21,7 +21,7 @@ const TOP = Number(o.top ?? 40);
 const scenario = SCENARIOS.find((s) => s.id === (o.scenario ?? "maas"));
 if (!scenario) throw new Error(`unknown scenario; one of ${SCENARIOS.map((s) => s.id).join(", ")}`);
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
 /** Where a sampled frame belongs: guest functions by AssemblyScript source area, host JS by file. */
@@ -57,6 +57,19 @@ async function main() {
   writeFileSync(out, JSON.stringify(profile));
 
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /** The nearest of our own functions (assembly/*) at or above a guest frame: who caused the work. */
+  const owner = (id: number): string => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const name = byId.get(at)!.callFrame.functionName;
+      if (name.includes("__collect")) return "(full collection at callback end, abi/callbacks.ts)";
+      if (name.startsWith("assembly/")) return name;
+      if (!byId.get(at)!.callFrame.url.startsWith("wasm://")) break;
+    }
+    return "(runtime or std library, called from the host)";
+  };
+  const owners = new Map<string, number>();
   const fns = new Map<string, { us: number; side: string; area: string }>();
   const areas = new Map<string, { us: number; side: string }>();
   let total = 0;
@@ -69,6 +82,7 @@ async function main() {
     const f = fns.get(key) ?? { us: 0, side: a.side, area: a.area };
     f.us += dt;
     fns.set(key, f);
+    if (a.side === "guest") { const o = owner(id); owners.set(o, (owners.get(o) ?? 0) + dt); }
     const g = areas.get(`${a.side}: ${a.area}`) ?? { us: 0, side: a.side };
     g.us += dt;
     areas.set(`${a.side}: ${a.area}`, g);
@@ -83,6 +97,12 @@ async function main() {
   console.log();
   const guest = [...fns].filter(([, v]) => v.side === "guest").sort((a, b) => b[1].us - a[1].us).slice(0, TOP);
   console.log(markdownTable([["guest function (self time)", "µs/request", "share"], ...guest.map(([k, v]) => [k, perReq(v.us), share(v.us)])]));
+  console.log();
+  const ours = [...owners].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+  console.log(markdownTable([["our function, with the std library, allocator and collector work it calls", "µs/request", "share"], ...ours.map(([k, us]) => [k, perReq(us), share(us)])]));
+  console.log();
+  const host = [...fns].filter(([, v]) => v.side === "host").sort((a, b) => b[1].us - a[1].us).slice(0, 15);
+  console.log(markdownTable([["host function (self time)", "µs/request", "share"], ...host.map(([k, v]) => [k, perReq(v.us), share(v.us)])]));
   console.log(`\nprofile written to ${out.replace(ROOT, "")} (open in Chrome DevTools → Performance, or speedscope.app)`);
 }
 

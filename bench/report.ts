@@ -3,8 +3,9 @@
 import { cpus, loadavg, hostname, totalmem } from "node:os";
 import { execSync } from "node:child_process";
 import type { CostFigures } from "./guest-cost.js";
+import type { AllocationCounts } from "./alloc-count.js";
 
-export interface Column { id: string; title: string; cost: CostFigures | null }
+export interface Column { id: string; title: string; cost: CostFigures | null; allocations?: AllocationCounts | null }
 
 const us = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 const times = (x: number, base: number) => (base > 0 ? `×${(x / base).toFixed(1)}` : "–");
@@ -28,6 +29,12 @@ export function costRows(columns: Column[]): string[][] {
       const k = c.hostCallsByKind[kind];
       return k ? `${round(k.perRequest)} (${us(k.us)} µs)` : "0";
     })]);
+  }
+  const alloc = (what: string) => columns.map((c) => (c.allocations && what in c.allocations ? String(round(c.allocations[what])) : c.cost ? "–" : "skipped"));
+  if (columns.some((c) => c.allocations)) {
+    rows.push(["guest allocations: managed objects", ...alloc("objects")]);
+    rows.push(["  heap blocks (objects, buffers, host malloc)", ...alloc("blocks")]);
+    rows.push(["  full collections", ...alloc("collections")]);
   }
   rows.push(["whole request through the Node host (µs)", ...cell((c) => us(c.wallUs))]);
   rows.push(["requests measured", ...cell((c) => String(c.requests))]);

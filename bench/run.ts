@@ -1,7 +1,7 @@
 // `npm run bench`: the per-request cost of the filter in every scenario beside the no-op filter
 // (same run, interleaved), host calls by kind, sizes, memory over a long run, limitador-mock and
 // gateway throughput. One table on stdout; the figures as JSON in bench/results/<--out>.json.
-//   npm run bench -- --requests 20000 --rounds 5 --memory-requests 10000000 --skip mock,gateway
+//   npm run bench -- --requests 20000 --rounds 20 --memory-requests 10000000 --skip mock,gateway
 //   npm run bench -- --only cost --scenarios noop,maas --filter build/other.wasm
 import { parseArgs } from "node:util";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +15,7 @@ import { CostRun, calibrateTimer } from "./guest-cost.js";
 import { memoryOverRequests, type MemoryFigures } from "./memory.js";
 import { gatewayLoad, mockLoad, type LoadFigures } from "./services.js";
 import { costRows, machine, markdownTable, type Column } from "./report.js";
+import { allocationsPerRequest } from "./alloc-count.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SECTIONS = ["cost", "size", "memory", "mock", "gateway"] as const;
@@ -26,7 +27,7 @@ const { values: o } = parseArgs({ options: {
   filter: { type: "string" }, out: { type: "string" },
 } });
 const N = Number(o.requests ?? 20000);
-const ROUNDS = Math.max(1, Number(o.rounds ?? 5));
+const ROUNDS = Math.max(1, Number(o.rounds ?? 20));
 const MEMORY_N = Number(o["memory-requests"] ?? 1_000_000);
 const MOCK_CALLS = Number(o["mock-calls"] ?? 10000);
 const GATEWAY_N = Number(o["gateway-requests"] ?? 2000);
@@ -69,6 +70,22 @@ async function costs(scenarios: Scenario[], wasm: { filter: Uint8Array; noop: Ui
   return columns;
 }
 
+/** Allocations per request, on the release build with names (built here) and a counter per runtime function. */
+async function countAllocations(columns: Column[], scenarios: Scenario[]): Promise<void> {
+  progress("  allocations per request (build/filter.names.wasm, counted)");
+  const names = { filter: await buildNamed("assembly/index.ts", `${ROOT}build/filter.names.wasm`), noop: await buildNamed("bench/noop-filter.ts", join(mkdtempSync(join(tmpdir(), "bench-")), "noop.names.wasm")) };
+  for (const c of columns) {
+    const s = scenarios.find((x) => x.id === c.id)!;
+    if (c.cost) c.allocations = await allocationsPerRequest(s, names[s.wasm], s.config()!, 1000);
+  }
+}
+
+async function buildNamed(entry: string, out: string): Promise<Uint8Array> {
+  const { error, stderr } = await asc.main([entry, "--config", "asconfig.json", "--target", "names", "--outFile", out]);
+  if (error) throw new Error(stderr.toString());
+  return readFileSync(out);
+}
+
 async function main() {
   progress("measuring…");
   const filterPath = o.filter ? resolve(o.filter) : await ensureFilterBuilt(progress);
@@ -81,7 +98,8 @@ async function main() {
   let columns: Column[] = [];
   if (runs("cost")) {
     columns = await costs(scenarios, { filter, noop });
-    results.perRequest = Object.fromEntries(columns.map((c) => [c.id, c.cost]));
+    if (!o.filter) await countAllocations(columns, scenarios);
+    results.perRequest = Object.fromEntries(columns.map((c) => [c.id, c.cost ? { ...c.cost, allocations: c.allocations } : null]));
   }
   if (runs("size")) {
     results.sizeBytes = { filter: filter.length, noop: noop.length };

@@ -173,6 +173,12 @@ export class PluginVm {
 
   get memory(): WebAssembly.Memory { return this.exportsTable.memory as WebAssembly.Memory; }
 
+  /** The value of an exported i32/i64 global (benchmarks read counters this way); null if absent. */
+  exportedGlobal(name: string): number | null {
+    const g = this.exportsTable[name];
+    return g instanceof WebAssembly.Global ? Number(g.value) : null;
+  }
+
   /** proxy_on_context_create(root, 0) → proxy_on_vm_start → proxy_on_configure. */
   startRoot(): boolean {
     this.rootContextId = this.nextContextId++;
