@@ -3,6 +3,7 @@
 // gateway throughput. One table on stdout; the figures as JSON in bench/results/<--out>.json.
 //   npm run bench -- --requests 20000 --rounds 20 --memory-requests 10000000 --skip mock,gateway
 //   npm run bench -- --only cost --scenarios noop,maas --filter build/other.wasm
+//   npm run bench -- --only cost --baseline old/filter.wasm   (adds "MaaS classic" on another build, same run)
 import { parseArgs } from "node:util";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +25,7 @@ const { values: o } = parseArgs({ options: {
   requests: { type: "string" }, rounds: { type: "string" }, "memory-requests": { type: "string" },
   "mock-calls": { type: "string" }, "gateway-requests": { type: "string" },
   only: { type: "string" }, skip: { type: "string" }, scenarios: { type: "string" },
-  filter: { type: "string" }, out: { type: "string" },
+  filter: { type: "string" }, baseline: { type: "string" }, out: { type: "string" },
 } });
 const N = Number(o.requests ?? 20000);
 const ROUNDS = Math.max(1, Number(o.rounds ?? 20));
@@ -46,12 +47,12 @@ async function buildNoop(): Promise<Uint8Array> {
   return readFileSync(out);
 }
 
-async function costs(scenarios: Scenario[], wasm: { filter: Uint8Array; noop: Uint8Array }): Promise<Column[]> {
+async function costs(scenarios: Scenario[], wasm: Record<Scenario["wasm"], Uint8Array | null>): Promise<Column[]> {
   const runsByScenario = new Map<string, CostRun>();
   for (const s of scenarios) {
-    const config = s.config();
-    if (config === null) continue;
-    runsByScenario.set(s.id, await CostRun.start(s, wasm[s.wasm], config));
+    const config = s.config(), bytes = wasm[s.wasm];
+    if (config === null || bytes === null) continue;
+    runsByScenario.set(s.id, await CostRun.start(s, bytes, config));
   }
   const all = [...runsByScenario.values()];
   progress(`  per request: ${all.length} scenarios, ${ROUNDS} rounds of ${Math.ceil(N / ROUNDS)} requests (untimed, then timed host functions)`);
@@ -76,7 +77,7 @@ async function countAllocations(columns: Column[], scenarios: Scenario[]): Promi
   const names = { filter: await buildNamed("assembly/index.ts", `${ROOT}build/filter.names.wasm`), noop: await buildNamed("bench/noop-filter.ts", join(mkdtempSync(join(tmpdir(), "bench-")), "noop.names.wasm")) };
   for (const c of columns) {
     const s = scenarios.find((x) => x.id === c.id)!;
-    if (c.cost) c.allocations = await allocationsPerRequest(s, names[s.wasm], s.config()!, 1000);
+    if (c.cost && s.wasm !== "baseline") c.allocations = await allocationsPerRequest(s, names[s.wasm], s.config()!, 1000);
   }
 }
 
@@ -91,13 +92,13 @@ async function main() {
   const filterPath = o.filter ? resolve(o.filter) : await ensureFilterBuilt(progress);
   const filter = readFileSync(filterPath);
   const noop = await buildNoop();
-  const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.id));
+  const scenarios = SCENARIOS.filter((s) => (!wanted || wanted.includes(s.id)) && (s.wasm !== "baseline" || o.baseline));
   const results: Record<string, unknown> = { machine: machine(), filterWasm: filterPath.replace(ROOT, ""), requestsPerScenario: N, rounds: ROUNDS };
   const systemRows: string[][] = [];
 
   let columns: Column[] = [];
   if (runs("cost")) {
-    columns = await costs(scenarios, { filter, noop });
+    columns = await costs(scenarios, { filter, noop, baseline: o.baseline ? readFileSync(resolve(o.baseline)) : null });
     if (!o.filter) await countAllocations(columns, scenarios);
     results.perRequest = Object.fromEntries(columns.map((c) => [c.id, c.cost ? { ...c.cost, allocations: c.allocations } : null]));
   }

@@ -18,8 +18,8 @@ export interface Scenario {
   id: string;
   /** Column heading. */
   title: string;
-  /** "noop": the pass-through filter on the same ABI layer, the baseline of every ratio. */
-  wasm: "filter" | "noop";
+  /** "noop": the pass-through filter on the same ABI layer, the baseline of every ratio; "baseline": `--baseline` build. */
+  wasm: "filter" | "noop" | "baseline";
   /** The plugin configuration; null when it does not exist (yet): the scenario is skipped. */
   config: () => string | null;
   request: BenchRequest;
@@ -40,6 +40,7 @@ const MAAS_MODEL = "facebook-opt-125m-simulated";
 export const SCENARIOS: Scenario[] = [
   { id: "noop", title: "no-op filter", wasm: "noop", config: () => "", request: chatRequest(MAAS_MODEL) },
   { id: "maas", title: "MaaS classic", wasm: "filter", config: fromFile("local/config/plugin-config.json"), request: chatRequest(MAAS_MODEL) },
+  { id: "maas-baseline", title: "MaaS classic, --baseline build", wasm: "baseline", config: fromFile("local/config/plugin-config.json"), request: chatRequest(MAAS_MODEL) },
   { id: "maas-typed", title: "MaaS typed", wasm: "filter", config: fromFile("local/config/plugin-config-typed.json"), request: chatRequest(MAAS_MODEL) },
   { id: "sets1-labels10", title: "1 set, 10 labels", wasm: "filter", config: () => largeConfig(1, 10), request: chatRequest("model-0") },
   { id: "sets20-labels10-first", title: "20 sets, 10 labels, 1st", wasm: "filter", config: () => largeConfig(20, 10), request: chatRequest("model-0") },
