@@ -126,3 +126,38 @@ export async function ghzLoad(ghz: string, address: string, concurrency: number,
   const ok = r.statusCodeDistribution?.OK ?? 0;
   return { perSecond: r.rps, p50: at(50), p99: at(99), calls: r.count, errors: r.count - ok - atTheEnd };
 }
+
+export interface LimitadorFigures {
+  tool: string;
+  startupMs: Record<string, number>;
+  /** server name → concurrency → figures */
+  load: Record<string, Record<number, LoadResult>>;
+}
+
+/**
+ * limitador-mock beside a real limitador-server (LIMITADOR_BIN), both as processes with the same
+ * flags and the same load tool (ghz when installed, else the HTTP/2 client above), one after the
+ * other at 1, 16 and 64 concurrent calls. `profileDir`: the mock runs with --cpu-prof there.
+ */
+export async function compareLimitadors(seconds: number, row: (what: string, value: string) => void, profileDir: string | null = null): Promise<LimitadorFigures> {
+  const kinds: Array<"mock" | "real"> = process.env.LIMITADOR_BIN ? ["mock", "real"] : ["mock"];
+  const ghz = ghzPath();
+  const out: LimitadorFigures = { tool: ghz ? "ghz" : "node http2 client", startupMs: {}, load: {} };
+  for (const kind of kinds) {
+    const s = await startServer(kind, kind === "mock" && profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
+    out.startupMs[s.name] = s.startupMs;
+    row(`${s.name} start-up (spawn → first /status answer)`, `${s.startupMs.toFixed(0)} ms`);
+    out.load[s.name] = {};
+    // A warm-up, not measured: the mock's JIT needs it, and both servers get it.
+    await (ghz ? ghzLoad(ghz, s.address, 16, 2) : shouldRateLimitLoad(s.address, 16, 2));
+    for (const c of [1, 16, 64]) {
+      const r = ghz ? await ghzLoad(ghz, s.address, c, seconds) : await shouldRateLimitLoad(s.address, c, seconds);
+      out.load[s.name][c] = r;
+      row(`${s.name} ShouldRateLimit, ${c} concurrent (${out.tool}, ${seconds} s)`, `${r.perSecond.toFixed(0)} calls/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ""}`);
+    }
+    await s.stop();
+  }
+  const mock = out.load["limitador-mock"], real = out.load["limitador-server"];
+  if (real) for (const c of [1, 16, 64]) row(`limitador-mock / limitador-server calls/s, ${c} concurrent`, (mock[c].perSecond / real[c].perSecond).toFixed(2));
+  return out;
+}

@@ -1,212 +1,146 @@
-// `npm run bench`: the figures of design §9, measured in one run, printed as one table.
-//   npm run bench -- --requests 20000 --memory-requests 1000000 --load-seconds 5 --gateway-requests 2000
-//   npm run bench -- --only limitador [--profile-mock]   (LIMITADOR_BIN=... adds a real Limitador beside the mock)
+// `npm run bench`: the per-request cost of the filter in every scenario beside the no-op filter
+// (same run, interleaved), host calls by kind, sizes, memory over a long run, limitador-mock and
+// gateway throughput. One table on stdout; the figures as JSON in bench/results/<--out>.json.
+//   npm run bench -- --requests 20000 --rounds 20 --memory-requests 10000000 --skip mock,gateway
+//   npm run bench -- --only cost --scenarios noop,maas --filter build/other.wasm
+//   npm run bench -- --only cost --baseline old/filter.wasm   (adds "MaaS classic" on another build, same run)
+//   npm run bench -- --only mock [--profile-mock] (LIMITADOR_BIN=... adds a real Limitador beside the mock)
 import { parseArgs } from "node:util";
-import { readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
-import { EnvoyHost } from "../host/index.js";
-import type { InProcessCluster } from "../host/grpc-clusters.js";
-import { authorizationService, envoyRateLimitService } from "../proto/index.js";
-import { ghzLoad, ghzPath, shouldRateLimitLoad, startServer } from "./limitador-load.js";
-import { startStack } from "../local/stack.js";
 import { ensureFilterBuilt } from "../local/build-wasm.js";
+import { SCENARIOS, type Scenario } from "./scenarios.js";
+import { CostRun, calibrateTimer } from "./guest-cost.js";
+import { memoryOverRequests, type MemoryFigures } from "./memory.js";
+import { gatewayLoad, type LoadFigures } from "./services.js";
+import { compareLimitadors } from "./limitador-load.js";
+import { printCpuProfile } from "./profile-summary.js";
+import { costRows, machine, markdownTable, type Column } from "./report.js";
+import { allocationsPerRequest } from "./alloc-count.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SECTIONS = ["cost", "size", "memory", "mock", "gateway"] as const;
+
 const { values: o } = parseArgs({ options: {
-  requests: { type: "string" }, "memory-requests": { type: "string" }, "load-seconds": { type: "string" }, "gateway-requests": { type: "string" },
-  "profile-mock": { type: "boolean" }, only: { type: "string" },
+  requests: { type: "string" }, rounds: { type: "string" }, "memory-requests": { type: "string" },
+  "load-seconds": { type: "string" }, "profile-mock": { type: "boolean" }, "gateway-requests": { type: "string" },
+  only: { type: "string" }, skip: { type: "string" }, scenarios: { type: "string" },
+  filter: { type: "string" }, baseline: { type: "string" }, out: { type: "string" },
 } });
 const N = Number(o.requests ?? 20000);
-const MEMORY_N = Number(o["memory-requests"] ?? 1000000);
+const ROUNDS = Math.max(1, Number(o.rounds ?? 20));
+const MEMORY_N = Number(o["memory-requests"] ?? 1_000_000);
 const LOAD_SECONDS = Number(o["load-seconds"] ?? 5);
-const PROFILE_MOCK = o["profile-mock"] ?? false;
-const ONLY = o.only ?? null; // "limitador": only the Limitador rows
 const GATEWAY_N = Number(o["gateway-requests"] ?? 2000);
-
-const rows: Array<[string, string]> = [];
-const row = (what: string, value: string) => { rows.push([what, value]); console.error(`  ${what}: ${value}`); };
-const percentile = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const list = (s: string | undefined) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : null);
+const only = list(o.only?.replace("limitador", "mock")), skip = list(o.skip) ?? [], wanted = list(o.scenarios);
+const runs = (section: (typeof SECTIONS)[number]) => (only ? only.includes(section) : true) && !skip.includes(section);
+const progress = (line: string) => console.error(line);
 
 async function buildNoop(): Promise<Uint8Array> {
   const out = join(mkdtempSync(join(tmpdir(), "bench-")), "noop.wasm");
-  const { error, stderr } = await asc.main(["bench/noop-filter.ts", "--config", "tests/fixtures/asconfig.json", "--outFile", out, "-O3", "--runtime", "incremental", "--exportStart", "_initialize", "--use", "abort=assembly/abi/abort/abortHandler"]);
+  const config = JSON.parse(readFileSync(`${ROOT}asconfig.json`, "utf8"));
+  const args = ["bench/noop-filter.ts", "--config", "asconfig.json", "--target", "release", "--outFile", out];
+  if (!config.targets?.release) throw new Error("asconfig.json has no release target");
+  const { error, stderr } = await asc.main(args);
   if (error) throw new Error(stderr.toString());
   return readFileSync(out);
 }
 
-/** Limitador and Authorino answering in process: the filter's cost without network time. */
-function inProcessClusters(): Record<string, InProcessCluster> {
-  const ok = Buffer.from(envoyRateLimitService().service.ShouldRateLimit.responseSerialize({ overall_code: "OK" }));
-  const authOk = Buffer.from(authorizationService().service.Check.responseSerialize({
-    status: { code: 0 }, ok_response: {},
-    dynamic_metadata: { fields: { identity: { structValue: { fields: { userid: { stringValue: "alice" }, tier: { stringValue: "premium" } } } } } },
-  }));
-  const limitador: InProcessCluster = () => ({ status: 0, message: "", response: ok });
-  const authorino: InProcessCluster = () => ({ status: 0, message: "", response: authOk });
-  return { "kuadrant-ratelimit-service": limitador, limitador, "kuadrant-auth-service": authorino, authorino };
-}
-
-const chat = {
-  headers: [[":method", "POST"], [":path", "/llm/facebook-opt-125m-simulated/v1/chat/completions"], [":authority", "maas.apps.example.com"], [":scheme", "https"], ["authorization", "APIKEY k"], ["content-type", "application/json"]] as Array<[string, string]>,
-  body: '{"model":"facebook-opt-125m-simulated","messages":[{"role":"user","content":"hi"}]}',
-};
-const upstream = () => ({ status: 200, headers: [["content-type", "application/json"]] as Array<[string, string]>, body: '{"id":"c","model":"facebook-opt-125m-simulated","choices":[],"usage":{"prompt_tokens":21,"completion_tokens":7,"total_tokens":28}}' });
-
-async function perRequest(wasm: Uint8Array, pluginConfig: string, n: number) {
-  const host = await EnvoyHost.start(wasm, { pluginConfig, clusters: inProcessClusters(), logLevel: 3 });
-  for (let i = 0; i < 1000; i++) await host.request(chat, { upstream });
-  host.vm.guestNs = 0n;
-  const errors = new ErrorCount();
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) {
-    const { response } = await host.request(chat, { upstream });
-    if (response.status !== 200) errors.add(`status ${response.status}`);
+async function costs(scenarios: Scenario[], wasm: Record<Scenario["wasm"], Uint8Array | null>): Promise<Column[]> {
+  const runsByScenario = new Map<string, CostRun>();
+  for (const s of scenarios) {
+    const config = s.config(), bytes = wasm[s.wasm];
+    if (config === null || bytes === null) continue;
+    runsByScenario.set(s.id, await CostRun.start(s, bytes, config));
   }
-  const wallNs = Number(process.hrtime.bigint() - started);
-  const result = { wasmUs: Number(host.vm.guestNs) / n / 1000, hostUs: wallNs / n / 1000, errors };
-  host.close();
-  return result;
-}
-
-async function memory(wasm: Uint8Array, pluginConfig: string, n: number) {
-  const host = await EnvoyHost.start(wasm, { pluginConfig, clusters: inProcessClusters(), logLevel: 3 });
-  const pages = () => host.vm.memory.buffer.byteLength / 65536;
-  const samples: Array<[number, number]> = [];
-  const checkpoints = new Set([1000, Math.floor(n / 10), Math.floor(n / 2), n]);
-  for (let i = 1; i <= n; i++) {
-    await host.request(chat, { upstream });
-    if (checkpoints.has(i)) samples.push([i, pages()]);
+  const all = [...runsByScenario.values()];
+  progress(`  per request: ${all.length} scenarios, ${ROUNDS} rounds of ${Math.ceil(N / ROUNDS)} requests (untimed, then timed host functions)`);
+  for (const r of all) await r.send(1000);
+  const timer = calibrateTimer(all[0].host.vm);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const r of all) await r.round(Math.ceil(N / ROUNDS));
+    progress(`    round ${round + 1}/${ROUNDS} done`);
   }
-  host.close();
-  return samples;
+  const columns = scenarios.map((s) => {
+    const r = runsByScenario.get(s.id);
+    return { id: s.id, title: s.title, cost: r ? r.figures(timer) : null };
+  });
+  all.forEach((r) => r.close());
+  progress(`  timer cost per timed host call: ${timer.recordedNs.toFixed(0)} ns recorded as host time, ${timer.unrecordedNs.toFixed(0)} ns outside (both taken out)`);
+  return columns;
 }
 
-/**
- * limitador-mock beside a real limitador-server (LIMITADOR_BIN), both as processes with the same
- * flags, the same load tool (ghz when installed, else an HTTP/2 client in this process), one after
- * the other at each concurrency.
- */
-async function limitadorLoad(seconds: number, profile: boolean) {
-  const kinds: Array<"mock" | "real"> = process.env.LIMITADOR_BIN ? ["mock", "real"] : ["mock"];
-  const ghz = ghzPath();
-  const tool = ghz ? "ghz" : "node http2 client";
-  const figures: Record<string, Record<number, Awaited<ReturnType<typeof shouldRateLimitLoad>>>> = {};
-  const profileDir = mkdtempSync(join(tmpdir(), "bench-mock-profile-"));
-  for (const kind of kinds) {
-    const s = await startServer(kind, kind === "mock" && profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
-    row(`${s.name} start-up (spawn → first /status answer)`, `${s.startupMs.toFixed(0)} ms`);
-    figures[kind] = {};
-    // A warm-up, not measured: the mock's JIT needs it, and both servers get it.
-    await (ghz ? ghzLoad(ghz, s.address, 16, 2) : shouldRateLimitLoad(s.address, 16, 2));
-    for (const c of [1, 16, 64]) {
-      const r = ghz ? await ghzLoad(ghz, s.address, c, seconds) : await shouldRateLimitLoad(s.address, c, seconds);
-      figures[kind][c] = r;
-      row(`${s.name} ShouldRateLimit, ${c} concurrent (${tool}, ${seconds} s)`, `${r.perSecond.toFixed(0)} calls/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ""}`);
-    }
-    await s.stop();
+/** Allocations per request, on the release build with names (built here) and a counter per runtime function. */
+async function countAllocations(columns: Column[], scenarios: Scenario[]): Promise<void> {
+  progress("  allocations per request (build/filter.names.wasm, counted)");
+  const names = { filter: await buildNamed("assembly/index.ts", `${ROOT}build/filter.names.wasm`), noop: await buildNamed("bench/noop-filter.ts", join(mkdtempSync(join(tmpdir(), "bench-")), "noop.names.wasm")) };
+  for (const c of columns) {
+    const s = scenarios.find((x) => x.id === c.id)!;
+    if (c.cost && s.wasm !== "baseline") c.allocations = await allocationsPerRequest(s, names[s.wasm], s.config()!, 1000);
   }
-  if (figures.real) for (const c of [1, 16, 64]) row(`limitador-mock / limitador-server calls/s, ${c} concurrent`, `${(figures.mock[c].perSecond / figures.real[c].perSecond).toFixed(2)}`);
-  if (profile) printProfile(profileDir);
 }
 
-/** The mock's hottest functions (self time) from its --cpu-prof profile. */
-function printProfile(dir: string) {
-  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) return console.error("no profile written");
-  const p = JSON.parse(readFileSync(join(dir, file), "utf8"));
-  const self = new Map<number, number>();
-  p.samples.forEach((id: number, i: number) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
-  const byFunction = new Map<string, number>();
-  for (const n of p.nodes) {
-    const key = `${n.callFrame.functionName || "(anonymous)"} ${String(n.callFrame.url).replace(/^.*\/(node_modules|build)\//, "$1/")}:${n.callFrame.lineNumber + 1}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + (self.get(n.id) ?? 0));
-  }
-  const busy = [...byFunction].filter(([k]) => !k.startsWith("(idle)")).reduce((a, [, t]) => a + t, 0);
-  console.error(`\nlimitador-mock profile (${file}), self time of the busiest functions, % of busy time:`);
-  for (const [k, t] of [...byFunction].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, 25)) console.error(`  ${(100 * t / busy).toFixed(1).padStart(5)}%  ${k}`);
-}
-
-/** Errors by kind: a benchmark reports them beside its figures instead of dying on the first. */
-class ErrorCount {
-  readonly byKind = new Map<string, number>();
-  total = 0;
-  add(kind: string): void { this.total++; this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + 1); }
-  toString(): string { return this.total === 0 ? "no errors" : `${this.total} error(s): ${[...this.byKind].map(([k, n]) => `${k} ×${n}`).join(", ")}`; }
-}
-
-async function load(url: string, n: number, concurrency: number, init: () => RequestInit) {
-  const latencies: number[] = [];
-  const errors = new ErrorCount();
-  const started = Date.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      next++;
-      const t = process.hrtime.bigint();
-      try {
-        const res = await fetch(url, init());
-        await res.arrayBuffer();
-        if (res.status !== 200) { errors.add(`status ${res.status}`); continue; }
-      } catch (err) {
-        errors.add((err as Error).message);
-        continue;
-      }
-      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-    }
-  }));
-  return { perSecond: latencies.length / ((Date.now() - started) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
-}
-
-async function gateway(n: number) {
-  const apiKeys = join(mkdtempSync(join(tmpdir(), "bench-keys-")), "keys.yaml");
-  writeFileSync(apiKeys, Array.from({ length: 20 }, (_, i) => `- key: k${i}\n  userid: user${i}\n  tier: enterprise\n`).join(""));
-  const limits = join(mkdtempSync(join(tmpdir(), "bench-limits-")), "limits.yaml");
-  writeFileSync(limits, readFileSync(`${ROOT}local/config/limits.yaml`, "utf8").replace(/max_value: \d+/g, "max_value: 100000000"));
-  const stack = await startStack({ apiKeys, limits, quiet: true, ports: { gateway: 0, admin: 0, limitadorGrpc: 0, limitadorHttp: 0, authorino: 0, model: 0, dashboard: 0 } });
-  const body = JSON.stringify({ model: "facebook-opt-125m-simulated", max_tokens: 4, messages: [{ role: "user", content: "hi" }] });
-  let i = 0;
-  const init = () => ({ method: "POST", headers: { authorization: `APIKEY k${i++ % 20}`, "content-type": "application/json" }, body });
-  const path = "/llm/facebook-opt-125m-simulated/v1/chat/completions";
-  await load(`http://127.0.0.1:${stack.ports.model}${path}`, 200, 10, init);
-  const direct = await load(`http://127.0.0.1:${stack.ports.model}${path}`, n, 20, init);
-  await load(`http://127.0.0.1:${stack.ports.gateway}${path}`, 200, 10, init);
-  const through = await load(`http://127.0.0.1:${stack.ports.gateway}${path}`, n, 20, init);
-  await stack.close();
-  return { direct, through };
-}
-
-async function measure() {
-  console.error("measuring…");
-  if (ONLY === "limitador") return limitadorLoad(LOAD_SECONDS, PROFILE_MOCK);
-  const filter = readFileSync(await ensureFilterBuilt(() => {}));
-  const noop = await buildNoop();
-  const pluginConfig = readFileSync(`${ROOT}local/config/plugin-config.json`, "utf8").replace(/"hostnames": \[\s*"\*"\s*\]/g, '"hostnames": ["*"]');
-  row(".wasm size (release)", `${(statSync(`${ROOT}build/filter.wasm`).size / 1024).toFixed(1)} KiB (no-op filter on the same ABI layer: ${(noop.length / 1024).toFixed(1)} KiB)`);
-
-  const f = await perRequest(filter, pluginConfig, N);
-  const b = await perRequest(noop, "", N);
-  row("wasm time per request (auth + check + token check + report, JSON usage)", `${f.wasmUs.toFixed(1)} µs vs ${b.wasmUs.toFixed(1)} µs no-op (×${(f.wasmUs / b.wasmUs).toFixed(1)}), ${N} requests`);
-  row("host + wasm time per request (Envoy stand-in, in-process services)", `${f.hostUs.toFixed(1)} µs vs ${b.hostUs.toFixed(1)} µs no-op`);
-
-  const mem = await memory(filter, pluginConfig, MEMORY_N);
-  row(`linear memory (64 KiB pages) over ${MEMORY_N} requests`, mem.map(([i, p]) => `${i}: ${p}`).join(", ") + (mem[mem.length - 1][1] === mem[0][1] ? " (flat)" : " (GROWING)"));
-
-  await limitadorLoad(LOAD_SECONDS, PROFILE_MOCK);
-
-  const g = await gateway(GATEWAY_N);
-  row("local gateway (auth + limits + tokens), 20 concurrent", `${g.through.perSecond.toFixed(0)} req/s, p50 ${g.through.p50.toFixed(2)} ms, p99 ${g.through.p99.toFixed(2)} ms, ${g.through.errors}`);
-  row("model simulator direct, 20 concurrent", `${g.direct.perSecond.toFixed(0)} req/s, p50 ${g.direct.p50.toFixed(2)} ms, p99 ${g.direct.p99.toFixed(2)} ms, ${g.direct.errors}`);
-  row("added latency through the gateway (p50)", `${(g.through.p50 - g.direct.p50).toFixed(2)} ms`);
+async function buildNamed(entry: string, out: string): Promise<Uint8Array> {
+  const { error, stderr } = await asc.main([entry, "--config", "asconfig.json", "--target", "names", "--outFile", out]);
+  if (error) throw new Error(stderr.toString());
+  return readFileSync(out);
 }
 
 async function main() {
-  await measure();
-  const width = Math.max(...rows.map(([w]) => w.length));
-  console.log(`\n${"measure".padEnd(width)} | result\n${"-".repeat(width)}-|-------`);
-  for (const [what, value] of rows) console.log(`${what.padEnd(width)} | ${value}`);
+  progress("measuring…");
+  const filterPath = o.filter ? resolve(o.filter) : await ensureFilterBuilt(progress);
+  const filter = readFileSync(filterPath);
+  const noop = await buildNoop();
+  const scenarios = SCENARIOS.filter((s) => (!wanted || wanted.includes(s.id)) && (s.wasm !== "baseline" || o.baseline));
+  const results: Record<string, unknown> = { machine: machine(), filterWasm: filterPath.replace(ROOT, ""), requestsPerScenario: N, rounds: ROUNDS };
+  const systemRows: string[][] = [];
+
+  let columns: Column[] = [];
+  if (runs("cost")) {
+    columns = await costs(scenarios, { filter, noop, baseline: o.baseline ? readFileSync(resolve(o.baseline)) : null });
+    if (!o.filter) await countAllocations(columns, scenarios);
+    results.perRequest = Object.fromEntries(columns.map((c) => [c.id, c.cost ? { ...c.cost, allocations: c.allocations } : null]));
+  }
+  if (runs("size")) {
+    results.sizeBytes = { filter: filter.length, noop: noop.length };
+    systemRows.push([".wasm size", `${(filter.length / 1024).toFixed(1)} KiB (${filterPath.replace(ROOT, "")}); no-op filter on the same ABI layer and flags: ${(noop.length / 1024).toFixed(1)} KiB`]);
+  }
+  const maas = SCENARIOS.find((s) => s.id === "maas")!;
+  if (runs("memory")) {
+    progress(`  memory: ${MEMORY_N} MaaS requests`);
+    const mem: MemoryFigures = await memoryOverRequests(maas, filter, maas.config()!, MEMORY_N, progress);
+    results.memory = mem;
+    systemRows.push([`linear memory over ${MEMORY_N} MaaS requests (64 KiB pages)`, mem.samples.map((s) => `${s.requests}: ${s.linearMemoryPages}`).join(", ") + (mem.flat ? " (flat)" : " (GROWING)")]);
+    systemRows.push([`host RSS over ${MEMORY_N} MaaS requests (MiB)`, mem.samples.map((s) => `${s.requests}: ${s.hostRssMiB.toFixed(0)}`).join(", ")]);
+  }
+  const load = (f: LoadFigures) => `${f.perSecond.toFixed(0)}/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms`;
+  if (runs("mock")) {
+    progress("  limitador-mock (and LIMITADOR_BIN's limitador-server) at 1, 16 and 64 concurrent calls");
+    const profileDir = o["profile-mock"] ? mkdtempSync(join(tmpdir(), "bench-mock-profile-")) : null;
+    results.limitador = await compareLimitadors(LOAD_SECONDS, (what, value) => systemRows.push([what, value]), profileDir);
+    if (profileDir) printCpuProfile(profileDir, "limitador-mock");
+  }
+  if (runs("gateway")) {
+    progress("  local gateway");
+    const g = await gatewayLoad(GATEWAY_N);
+    results.gateway = g;
+    systemRows.push(["local gateway (auth + limits + tokens), 20 concurrent", load(g.through) + `, ${g.through.errors}`]);
+    systemRows.push(["model simulator direct, 20 concurrent", load(g.direct) + `, ${g.direct.errors}`]);
+    systemRows.push(["added latency through the gateway (p50)", `${(g.through.p50Ms - g.direct.p50Ms).toFixed(2)} ms`]);
+  }
+
+  const m = results.machine as ReturnType<typeof machine>;
+  console.log(`\n${m.date.slice(0, 10)}, ${m.cpu} (${m.cores} cores), Node ${m.node}, load ${m.loadAverage.join(" ")}, ${m.commit}\n`);
+  if (columns.length) console.log(markdownTable(costRows(columns)) + "\n");
+  if (systemRows.length) console.log(markdownTable([["whole system", "result"], ...systemRows]));
+  mkdirSync(`${ROOT}bench/results`, { recursive: true });
+  const out = `${ROOT}bench/results/${o.out ?? "latest"}.json`;
+  writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+  progress(`\nfigures written to ${out.replace(ROOT, "")}`);
 }
 
 main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });

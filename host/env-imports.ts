@@ -1,9 +1,28 @@
 // The env.* functions Envoy provides to a proxy-wasm 0.2.1 module, with Envoy's statuses and
 // semantics (research/proxy-wasm-abi.md §1.3, §2–§4). They act on the VM's effective context.
 import { WasmResult } from "./envoy-abi.js";
-import { decodePairs, encodePairs } from "./pairs.js";
-import { resolveProperty } from "./properties.js";
+import { decodePairs } from "./pairs.js";
+import { resolveProperty, type PropMap } from "./properties.js";
 import type { PluginVm } from "./vm.js";
+
+// A guest reads the same few paths on every request: split each once.
+const segmentsByPath = new Map<string, string[]>();
+
+function propertySegments(path: string): string[] {
+  let segments = segmentsByPath.get(path);
+  if (segments === undefined) {
+    segments = path.split("\0");
+    if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
+    if (segmentsByPath.size < 4096) segmentsByPath.set(path, segments);
+  }
+  return segments;
+}
+
+/** A root that exists in this phase (request.* vanishes once the request continued). */
+function rootPresent(attrs: PropMap, root: string): boolean {
+  const value = attrs.get(root);
+  return (typeof value === "function" ? value() : value) !== undefined;
+}
 
 export function envImports(vm: PluginVm): Record<string, (...args: any[]) => any> {
 const R = WasmResult;
@@ -19,14 +38,14 @@ const mem = vm.mem;
     proxy_get_log_level: (ptr: number) => mem.writeU32(ptr, vm.opts.logLevel) ? R.Ok : R.InvalidMemoryAccess,
 
     proxy_get_property: (pathPtr: number, pathLen: number, retPtr: number, retSize: number) => {
-      const raw = mem.read(pathPtr, pathLen);
-      if (raw === null) return R.InvalidMemoryAccess;
-      const segments = Buffer.from(raw).toString("utf8").split("\0");
-      if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
+      const path = mem.readString(pathPtr, pathLen);
+      if (path === null) return R.InvalidMemoryAccess;
+      const segments = propertySegments(path);
+      vm.onPropertyRead?.(segments);
       const stream = vm.targetStream();
       const attrs = stream ? stream.attributes() : vm.pluginAttributes();
       let found = resolveProperty(attrs, segments);
-      if (found.status === R.NotFound && !attrs.has(segments[0])) {
+      if (found.status === R.NotFound && !rootPresent(attrs, segments[0])) {
         // Filter-state entries written with proxy_set_property are readable by their own name.
         const fs = attrs.get("filter_state");
         if (fs instanceof Map && fs.has(`wasm.${segments[0]}`)) {
@@ -34,7 +53,7 @@ const mem = vm.mem;
         }
       }
       if (found.status !== R.Ok) return found.status;
-      return mem.copyOut(found.bytes!, retPtr, retSize);
+      return typeof found.value === "string" ? mem.copyOutString(found.value, retPtr, retSize) : mem.copyOut(found.bytes!, retPtr, retSize);
     },
     proxy_set_property: (pathPtr: number, pathLen: number, valuePtr: number, valueLen: number) => {
       const path = mem.readString(pathPtr, pathLen);
@@ -56,13 +75,12 @@ const mem = vm.mem;
       const lower = key.toLowerCase();
       const hit = map.pairs.find(([k]) => k === lower);
       if (!hit) return R.NotFound;
-      return mem.copyOut(Buffer.from(hit[1], "utf8"), retPtr, retSize);
+      return mem.copyOutString(hit[1], retPtr, retSize);
     },
     proxy_get_header_map_pairs: (type: number, retPtr: number, retSize: number) => {
       if (type > 7 || type < 0) return R.BadArgument;
       const map = vm.targetStream()?.headerMap(type) ?? null;
-      if (!map || map.pairs.length === 0) return mem.copyOut(new Uint8Array(0), retPtr, retSize);
-      return mem.copyOut(encodePairs(map.pairs), retPtr, retSize);
+      return mem.copyOutPairs(map ? map.pairs : [], retPtr, retSize);
     },
     proxy_set_header_map_pairs: (type: number, ptr: number, len: number) => {
       const map = vm.writableMap(type);
@@ -188,7 +206,7 @@ const mem = vm.mem;
     proxy_get_status: (codePtr: number, msgPtr: number, msgSize: number) => {
       const status = vm.grpcStatus ?? { code: 0, message: "" };
       if (!mem.writeU32(codePtr, status.code)) return R.InvalidMemoryAccess;
-      return mem.copyOut(Buffer.from(status.message, "utf8"), msgPtr, msgSize);
+      return mem.copyOutString(status.message, msgPtr, msgSize);
     },
     proxy_set_effective_context: (id: number) => {
       if (id === vm.rootContextId || vm.streams.has(id)) { vm.effectiveContext = id; return R.Ok; }

@@ -34,8 +34,8 @@ export function fromJson(json: unknown): PropValue {
 }
 
 function le64(v: bigint): Uint8Array {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+  const out = Buffer.allocUnsafe(8);
+  out.writeBigUInt64LE(BigInt.asUintN(64, v));
   return out;
 }
 
@@ -45,7 +45,7 @@ export function serializeProperty(value: PropValue): Uint8Array | null {
   if (value === null) return null;
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (value instanceof Uint8Array) return value;
-  if (typeof value === "number") { const out = new Uint8Array(8); new DataView(out.buffer).setFloat64(0, value, true); return out; }
+  if (typeof value === "number") { const out = Buffer.allocUnsafe(8); out.writeDoubleLE(value); return out; }
   if (typeof value === "boolean") return Uint8Array.of(value ? 1 : 0);
   if (Array.isArray(value)) {
     const items = value.map(serializeProperty);
@@ -68,7 +68,8 @@ export function serializeProperty(value: PropValue): Uint8Array | null {
   return null;
 }
 
-export interface PropertyLookup { status: number; bytes?: Uint8Array }
+/** Ok with the value's bytes, or with the string itself (the caller encodes it where it goes). */
+export interface PropertyLookup { status: number; bytes?: Uint8Array; value?: string }
 
 /** Walks `segments` from `root`: map keys, decimal list indexes; anything else is NOT_FOUND. */
 export function resolveProperty(root: PropMap, segments: string[]): PropertyLookup {
@@ -80,6 +81,8 @@ export function resolveProperty(root: PropMap, segments: string[]): PropertyLook
     else return { status: WasmResult.NotFound };
     if (current === undefined) return { status: WasmResult.NotFound };
   }
+  if (typeof current === "function") current = current() ?? null;
+  if (typeof current === "string") return { status: WasmResult.Ok, value: current };
   const bytes = serializeProperty(current as PropValue);
   if (bytes === null) return { status: WasmResult.SerializationFailure };
   return { status: WasmResult.Ok, bytes };

@@ -231,28 +231,35 @@ export class HttpStream implements StreamSide {
     return d.headersHeld && d.headers ? { pairs: d.headers, writable: true } : null;
   }
 
+  private readonly bodyAccess = {
+    request: { get: () => this.req.buffered, set: (bytes: Uint8Array) => { this.req.buffered = Buffer.from(bytes); } },
+    response: { get: () => this.resp.buffered, set: (bytes: Uint8Array) => { this.resp.buffered = Buffer.from(bytes); } },
+  };
+
   bodyBuffer(bufferType: number): { get(): Uint8Array; set(bytes: Uint8Array): void } | null {
     const which = bufferType === 0 ? "request" : "response";
-    if (this.bodyInCallback !== which) return null;
-    const d = which === "request" ? this.req : this.resp;
-    return { get: () => d.buffered, set: (bytes) => { d.buffered = Buffer.from(bytes); } };
+    return this.bodyInCallback === which ? this.bodyAccess[which] : null;
   }
 
+  private attributeTree: PropMap | null = null;
+
+  /** The attribute tree, built on first use; its functions read the stream's state at read time. */
   attributes(): PropMap {
-    const resp = this.resp.headers;
-    return buildAttributes({
-      requestHeaders: this.req.headers && (this.req.headersHeld || this.inLog) ? this.req.headers : null,
-      responseHeaders: resp && (this.resp.headersHeld || this.resp.headersForwarded || this.inLog) ? resp : null,
-      responseHeadersReadable: this.resp.headersHeld || this.inLog,
-      responseBytes: this.resp.forwardedBody.reduce((n, b) => n + b.length, 0),
-      requestBytes: this.req.forwardedBody.reduce((n, b) => n + b.length, this.req.buffered.length),
-      codeDetails: this.localReply ? this.localReply.details : "via_upstream",
+    if (this.attributeTree) return this.attributeTree;
+    this.attributeTree = buildAttributes({
+      requestHeaders: () => (this.req.headers && (this.req.headersHeld || this.inLog) ? this.req.headers : null),
+      responseHeaders: () => (this.resp.headers && (this.resp.headersHeld || this.resp.headersForwarded || this.inLog) ? this.resp.headers : null),
+      responseHeadersReadable: () => this.resp.headersHeld || this.inLog,
+      responseBytes: () => this.resp.forwardedBody.reduce((n, b) => n + b.length, 0),
+      requestBytes: () => this.req.forwardedBody.reduce((n, b) => n + b.length, this.req.buffered.length),
+      codeDetails: () => (this.localReply ? this.localReply.details : "via_upstream"),
       options: this.opts,
       streamId: this.id,
       startNs: this.startNs,
       filterState: this.filterState,
       plugin: this.vm ? this.vm.pluginAttributes() : new Map(),
     });
+    return this.attributeTree;
   }
 
   setFilterState(key: string, bytes: Uint8Array): void { this.filterState.set(key, bytes); }

@@ -58,6 +58,8 @@ export interface VmOptions {
 
 type Phase = "init" | "malloc" | "callback" | "idle";
 
+export interface HostCallStats { count: number; ns: bigint }
+
 /** Envoy's link step: ABI marker, every import known with the exact signature, malloc present. */
 export function checkModule(bytes: Uint8Array): WasmSurface {
   const surface = readWasmSurface(bytes);
@@ -91,11 +93,22 @@ export class PluginVm {
   tickPeriodMs = 0;
   /** Time spent inside guest callbacks (host calls they make included), for benchmarks. */
   guestNs = 0n;
-  /** Time spent in host functions called by the guest, and how many calls, by name (benchmarks). */
-  readonly hostCalls = new Map<string, { count: number; ns: bigint }>();
+  /** Calls to each host function by name (always counted); `ns` only while `timeImports` is on. */
+  readonly hostCalls = new Map<string, HostCallStats>();
+  /**
+   * Benchmarks: time every host function. Off by default, since two clock reads per call are
+   * a measurable share of a cheap call. The guest's malloc run from inside host calls (Envoy
+   * handing data back) is guest work: it is timed apart, in `guestMallocInHostCalls`.
+   */
+  timeImports = false;
+  readonly guestMallocInHostCalls: HostCallStats = { count: 0, ns: 0n };
+  /** Tests: observes every proxy_get_property path (segments) the guest reads. */
+  onPropertyRead: ((segments: string[]) => void) | null = null;
 
   readonly mem: GuestMemory;
   private instance!: WebAssembly.Instance;
+  /** The import object the module was linked with (benchmarks calibrate their timers on it). */
+  importObject!: WebAssembly.Imports;
   private exportsTable!: Record<string, any>;
   private phase: Phase = "idle";
   private currentContext = 0;
@@ -124,14 +137,22 @@ export class PluginVm {
     const malloc = this.exportsTable.malloc ?? this.exportsTable.proxy_on_memory_allocate;
     const saved = this.phase;
     this.phase = "malloc";
-    try { return malloc(size); } finally { this.phase = saved; }
+    const started = this.timeImports ? process.hrtime.bigint() : 0n;
+    try { return malloc(size); } finally {
+      this.phase = saved;
+      if (this.timeImports) {
+        this.guestMallocInHostCalls.count++;
+        this.guestMallocInHostCalls.ns += process.hrtime.bigint() - started;
+      }
+    }
   }
 
   static async create(bytes: Uint8Array, opts: VmOptions): Promise<PluginVm> {
     checkModule(bytes);
     const vm = new PluginVm(opts);
     const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-    vm.instance = await WebAssembly.instantiate(module, vm.buildImports());
+    vm.importObject = vm.buildImports();
+    vm.instance = await WebAssembly.instantiate(module, vm.importObject);
     vm.exportsTable = vm.instance.exports as Record<string, any>;
     vm.phase = "init";
     try {
@@ -151,6 +172,12 @@ export class PluginVm {
   }
 
   get memory(): WebAssembly.Memory { return this.exportsTable.memory as WebAssembly.Memory; }
+
+  /** The value of an exported i32/i64 global (benchmarks read counters this way); null if absent. */
+  exportedGlobal(name: string): number | null {
+    const g = this.exportsTable[name];
+    return g instanceof WebAssembly.Global ? Number(g.value) : null;
+  }
 
   /** proxy_on_context_create(root, 0) → proxy_on_vm_start → proxy_on_configure. */
   startRoot(): boolean {
@@ -253,12 +280,15 @@ export class PluginVm {
     return this.streams.get(this.targetId()) ?? null;
   }
 
+  private pluginAttributeMap: PropMap | null = null;
+
   pluginAttributes(): PropMap {
-    return new Map<string, any>([
+    this.pluginAttributeMap ??= new Map<string, any>([
       ["plugin_name", this.opts.pluginName],
       ["plugin_root_id", this.opts.rootId],
       ["plugin_vm_id", this.opts.vmId],
     ]);
+    return this.pluginAttributeMap;
   }
 
   // ---- imports ---------------------------------------------------------------------------
@@ -273,20 +303,33 @@ export class PluginVm {
     return { env, wasi_snapshot_preview1: wasi, wasi_unstable: wasi };
   }
 
-  /** Envoy traps ("restricted_callback") when init or malloc calls a non-whitelisted function. */
+  /** Zeroes the benchmark counters (guest time, host calls, guest malloc from host calls). */
+  resetCounters(): void {
+    this.guestNs = 0n;
+    for (const stats of this.hostCalls.values()) { stats.count = 0; stats.ns = 0n; }
+    this.guestMallocInHostCalls.count = 0;
+    this.guestMallocInHostCalls.ns = 0n;
+  }
+
+  /**
+   * Envoy traps ("restricted_callback") when init or malloc calls a non-whitelisted function.
+   * Fixed arity (no rest array per call): no host function takes more than 12 parameters.
+   */
   private guard(name: string, impl: (...args: any[]) => any): (...args: any[]) => any {
-    return (...args: any[]) => {
-      if ((this.phase === "init" && !ALLOWED_DURING_INIT.has(name)) || (this.phase === "malloc" && !ALLOWED_DURING_MALLOC.has(name))) {
+    const stats: HostCallStats = { count: 0, ns: 0n };
+    this.hostCalls.set(name, stats);
+    const allowedInit = ALLOWED_DURING_INIT.has(name), allowedMalloc = ALLOWED_DURING_MALLOC.has(name);
+    return (a?: any, b?: any, c?: any, d?: any, e?: any, f?: any, g?: any, h?: any, i?: any, j?: any, k?: any, l?: any) => {
+      if ((this.phase === "init" && !allowedInit) || (this.phase === "malloc" && !allowedMalloc)) {
         throw new Error(`restricted_callback: ${name} is not allowed during ${this.phase === "init" ? "VM start-up" : "malloc"}`);
       }
+      stats.count++;
+      if (!this.timeImports) return impl(a, b, c, d, e, f, g, h, i, j, k, l);
       const started = process.hrtime.bigint();
       try {
-        return impl(...args);
+        return impl(a, b, c, d, e, f, g, h, i, j, k, l);
       } finally {
-        const entry = this.hostCalls.get(name) ?? { count: 0, ns: 0n };
-        entry.count++;
-        entry.ns += process.hrtime.bigint() - started;
-        this.hostCalls.set(name, entry);
+        stats.ns += process.hrtime.bigint() - started;
       }
     };
   }

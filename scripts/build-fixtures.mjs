@@ -1,15 +1,18 @@
 // Builds the wasm fixtures the host suites load (tests/fixtures/*.ts → build/fixtures/*.wasm).
 import asc from "assemblyscript/asc";
 
-const common = ["--config", "tests/fixtures/asconfig.json", "--runtime", "incremental", "--exportStart", "_initialize", "-O2"];
+const common = ["--config", "tests/fixtures/asconfig.json", "--exportStart", "_initialize", "-O2"];
+// The probe filter runs on the ABI layer with the filter's runtime (minimal: the ABI layer
+// collects at callback ends); the CEL harness has its own exports, so it keeps the automatic one.
+const incremental = ["--runtime", "incremental"];
 const fixtures = [
-  ["probe-filter", ["--use", "abort=assembly/abi/abort/abortHandler"]],
-  ["cel-harness", ["--use", "abort=assembly/abi/abort/abortHandler"]],
-  ["imports-env-abort", []],
-  ["old-sdk-grpc-call", ["--use", "abort="]],
-  ["clear-route-cache", ["--use", "abort="]],
-  ["no-malloc", ["--use", "abort="]],
-  ["restricted-init", ["--use", "abort="]],
+  ["probe-filter", ["--runtime", "minimal", "--use", "abort=assembly/abi/abort/abortHandler"]],
+  ["cel-harness", [...incremental, "--use", "abort=assembly/abi/abort/abortHandler"]],
+  ["imports-env-abort", incremental],
+  ["old-sdk-grpc-call", [...incremental, "--use", "abort="]],
+  ["clear-route-cache", [...incremental, "--use", "abort="]],
+  ["no-malloc", [...incremental, "--use", "abort="]],
+  ["restricted-init", [...incremental, "--use", "abort="]],
 ];
 
 for (const [name, extra] of fixtures) {

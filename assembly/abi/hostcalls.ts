@@ -2,9 +2,10 @@
 // a missing header or an unavailable map is a normal answer, never a trap.
 import * as imp from "./imports";
 import { WasmResult, LogLevel } from "./enums";
-import { resetSlots, outPtr, outSize, takeReturnedBytes, u32Slot, u64Slot } from "./memory";
-import { HeaderPair, encodePairs, decodePairs } from "./pairs";
+import { resetSlots, outPtr, outSize, takeReturnedBytes, takeReturnedString, releaseReturned, u32Slot, u64Slot, scratchBuffer, writeUtf8, utf8Size } from "./memory";
+import { HeaderPair, encodePairs, decodePairs, pairsSize, writePairs } from "./pairs";
 import { encodePropertyPath } from "./property";
+import { callbackEpoch } from "./callbacks";
 
 function ptr(bytes: ArrayBuffer): usize { return changetype<usize>(bytes); }
 function len(bytes: ArrayBuffer): usize { return <usize>bytes.byteLength; }
@@ -34,8 +35,8 @@ export function refreshLogLevel(): void { logLevelKnown = false; }
 
 export function log(level: u32, message: string): void {
   if (level < logLevel()) return;
-  const bytes = String.UTF8.encode(message);
-  imp.proxy_log(level, ptr(bytes), len(bytes));
+  const at = scratchBuffer(utf8Size(message));
+  imp.proxy_log(level, at, writeUtf8(message, at));
 }
 
 export function logTrace(message: string): void { log(LogLevel.Trace, message); }
@@ -53,7 +54,7 @@ export function logError(message: string): void { log(LogLevel.Error, message); 
 export function getBufferBytes(bufferType: u32, start: u32, maxSize: u32): ArrayBuffer | null {
   resetSlots();
   const status = imp.proxy_get_buffer_bytes(bufferType, start, maxSize, outPtr(), outSize());
-  if (status != WasmResult.Ok) return null;
+  if (status != WasmResult.Ok) { releaseReturned(); return null; }
   return takeReturnedBytes();
 }
 
@@ -66,17 +67,18 @@ export function setBufferBytes(bufferType: u32, start: u32, size: u32, data: Arr
 export function getHeaderMapPairs(mapType: u32): Array<HeaderPair> {
   resetSlots();
   const status = imp.proxy_get_header_map_pairs(mapType, outPtr(), outSize());
-  if (status != WasmResult.Ok) return new Array<HeaderPair>();
+  if (status != WasmResult.Ok) { releaseReturned(); return new Array<HeaderPair>(); }
   return decodePairs(takeReturnedBytes());
 }
 
 /** First value of a header, or null when absent or when the map is not available now. */
 export function getHeaderMapValue(mapType: u32, key: string): string | null {
-  const keyBytes = String.UTF8.encode(key);
+  const at = scratchBuffer(utf8Size(key));
+  const keyLen = writeUtf8(key, at);
   resetSlots();
-  const status = imp.proxy_get_header_map_value(mapType, ptr(keyBytes), len(keyBytes), outPtr(), outSize());
-  if (status != WasmResult.Ok) return null;
-  return String.UTF8.decode(takeReturnedBytes());
+  const status = imp.proxy_get_header_map_value(mapType, at, keyLen, outPtr(), outSize());
+  if (status != WasmResult.Ok) { releaseReturned(); return null; }
+  return takeReturnedString();
 }
 
 export function setHeaderMapPairs(mapType: u32, pairs: Array<HeaderPair>): u32 {
@@ -85,20 +87,22 @@ export function setHeaderMapPairs(mapType: u32, pairs: Array<HeaderPair>): u32 {
 }
 
 export function addHeaderMapValue(mapType: u32, key: string, value: string): u32 {
-  const k = String.UTF8.encode(key);
-  const v = String.UTF8.encode(value);
-  return imp.proxy_add_header_map_value(mapType, ptr(k), len(k), ptr(v), len(v));
+  const k = scratchBuffer(utf8Size(key) + utf8Size(value));
+  const kLen = writeUtf8(key, k);
+  const v = k + kLen;
+  return imp.proxy_add_header_map_value(mapType, k, kLen, v, writeUtf8(value, v));
 }
 
 export function replaceHeaderMapValue(mapType: u32, key: string, value: string): u32 {
-  const k = String.UTF8.encode(key);
-  const v = String.UTF8.encode(value);
-  return imp.proxy_replace_header_map_value(mapType, ptr(k), len(k), ptr(v), len(v));
+  const k = scratchBuffer(utf8Size(key) + utf8Size(value));
+  const kLen = writeUtf8(key, k);
+  const v = k + kLen;
+  return imp.proxy_replace_header_map_value(mapType, k, kLen, v, writeUtf8(value, v));
 }
 
 export function removeHeaderMapValue(mapType: u32, key: string): u32 {
-  const k = String.UTF8.encode(key);
-  return imp.proxy_remove_header_map_value(mapType, ptr(k), len(k));
+  const k = scratchBuffer(utf8Size(key));
+  return imp.proxy_remove_header_map_value(mapType, k, writeUtf8(key, k));
 }
 
 // ---- properties -------------------------------------------------------------------------
@@ -128,12 +132,13 @@ export function getPropertyKeyed(path: Array<string>, key: string): PropertyResu
   const pathBytes = encodedPath(path, key);
   resetSlots();
   const status = imp.proxy_get_property(ptr(pathBytes), len(pathBytes), outPtr(), outSize());
-  if (status != WasmResult.Ok) return new PropertyResult(status, new ArrayBuffer(0));
-  return new PropertyResult(status, takeReturnedBytes());
+  if (status != WasmResult.Ok) { releaseReturned(); return new PropertyResult(status, new ArrayBuffer(0)); }
+  const bytes = takeReturnedBytes();
+  return new PropertyResult(status, bytes);
 }
 
 export function setProperty(path: Array<string>, value: ArrayBuffer): u32 {
-  const pathBytes = encodePropertyPath(path);
+  const pathBytes = encodedPath(path, path.join("\0"));
   return imp.proxy_set_property(ptr(pathBytes), len(pathBytes), ptr(value), len(value));
 }
 
@@ -158,11 +163,16 @@ export function setTickPeriodMilliseconds(periodMs: u32): u32 {
   return imp.proxy_set_tick_period_milliseconds(periodMs);
 }
 
-/** Wall-clock time in nanoseconds since the epoch (0 if the host refuses). */
+let clockEpoch: u32 = 0;
+let clockNs: u64 = 0;
+
+/** Wall-clock time in nanoseconds since the epoch (0 if the host refuses), read once per callback. */
 export function currentTimeNanoseconds(): u64 {
+  if (clockEpoch == callbackEpoch && clockNs != 0) return clockNs;
   resetSlots();
-  if (imp.proxy_get_current_time_nanoseconds(outPtr()) != WasmResult.Ok) return 0;
-  return u64Slot();
+  clockNs = imp.proxy_get_current_time_nanoseconds(outPtr()) == WasmResult.Ok ? u64Slot() : 0;
+  clockEpoch = callbackEpoch;
+  return clockNs;
 }
 
 // ---- gRPC -------------------------------------------------------------------------------
@@ -175,13 +185,15 @@ export class GrpcDispatch {
 export function grpcCall(cluster: string, service: string, method: string,
                          initialMetadata: Array<HeaderPair>, message: ArrayBuffer,
                          timeoutMs: u32): GrpcDispatch {
-  const c = String.UTF8.encode(cluster);
-  const s = String.UTF8.encode(service);
-  const m = String.UTF8.encode(method);
-  const md = encodePairs(initialMetadata);
+  const mdLen = pairsSize(initialMetadata);
+  const c = scratchBuffer(utf8Size(cluster) + utf8Size(service) + utf8Size(method) + mdLen);
+  const cLen = writeUtf8(cluster, c);
+  const s = c + cLen, sLen = writeUtf8(service, s);
+  const m = s + sLen, mLen = writeUtf8(method, m);
+  const md = m + mLen;
+  writePairs(initialMetadata, md);
   resetSlots();
-  const status = imp.proxy_grpc_call(ptr(c), len(c), ptr(s), len(s), ptr(m), len(m),
-    ptr(md), len(md), ptr(message), len(message), timeoutMs, outPtr());
+  const status = imp.proxy_grpc_call(c, cLen, s, sLen, m, mLen, md, mdLen, ptr(message), len(message), timeoutMs, outPtr());
   return new GrpcDispatch(status, status == WasmResult.Ok ? u32Slot() : 0);
 }
 
@@ -201,8 +213,9 @@ export function getStatus(): HostStatus {
   const codeSlot = statusCodeSlot;
   store<u64>(codeSlot, 0);
   const status = imp.proxy_get_status(codeSlot, outPtr(), outSize());
-  if (status != WasmResult.Ok) return new HostStatus(2, "");
-  return new HostStatus(load<u32>(codeSlot), String.UTF8.decode(takeReturnedBytes()));
+  if (status != WasmResult.Ok) { releaseReturned(); return new HostStatus(2, ""); }
+  const message = takeReturnedString();
+  return new HostStatus(load<u32>(codeSlot), message);
 }
 
 // ---- metrics ----------------------------------------------------------------------------

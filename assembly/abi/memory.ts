@@ -1,10 +1,11 @@
 // Guest memory the host writes into. Envoy calls the exported `malloc` from inside host calls
-// (e.g. proxy_get_header_map_pairs) and hands the block to us; we copy it into managed memory
-// and free the raw block at once, so no host allocation outlives the call that made it.
+// (e.g. proxy_get_property) and hands the block back through two out-slots. The block is a
+// managed ArrayBuffer, pinned until the wrapper that made the call takes it: bytes are then
+// used in place (no copy, no second allocation), strings and pairs decoded straight from it.
 
-/** Exported as `malloc`: raw, unmanaged memory the GC never moves or collects. */
+/** Exported as `malloc`: a pinned ArrayBuffer of `size` bytes (see takeReturnedBytes). */
 export function malloc(size: usize): usize {
-  return heap.alloc(size);
+  return __pin(__new(size, idof<ArrayBuffer>()));
 }
 
 // Out-slots for host calls that return (pointer, size) or a scalar. Static, so reading them
@@ -21,19 +22,55 @@ export function resetSlots(): void {
   store<u64>(slotB, 0);
 }
 
-/**
- * Takes ownership of the block the host returned through the slots: copies it into a managed
- * ArrayBuffer and frees the raw block.
- */
+const EMPTY = new ArrayBuffer(0);
+
+/** The block the host returned through the slots, unpinned and owned by the caller. */
 export function takeReturnedBytes(): ArrayBuffer {
   const ptr = load<usize>(slotA);
+  if (ptr == 0) return EMPTY;
+  __unpin(ptr);
+  const block = changetype<ArrayBuffer>(ptr);
   const size = load<u32>(slotB);
-  const out = new ArrayBuffer(<i32>size);
-  if (ptr != 0) {
-    if (size > 0) memory.copy(changetype<usize>(out), ptr, size);
-    heap.free(ptr);
+  if (<u32>block.byteLength == size) return block;
+  // A host that reports fewer bytes than it allocated: keep only what it reported.
+  return block.slice(0, min<i32>(<i32>size, block.byteLength));
+}
+
+/** The returned block as UTF-8 text. */
+export function takeReturnedString(): string {
+  const bytes = takeReturnedBytes();
+  return String.UTF8.decodeUnsafe(changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/** After a failed call: a block the host may have allocated anyway becomes garbage. */
+export function releaseReturned(): void {
+  const ptr = load<usize>(slotA);
+  if (ptr != 0) __unpin(ptr);
+  store<u64>(slotA, 0);
+}
+
+// Strings going out to a host call are encoded into one reused buffer (unmanaged, never
+// collected): the host copies what it keeps before the call returns.
+let scratch: usize = 0;
+let scratchSize: usize = 0;
+
+/** At least `size` bytes, valid until the next scratchBuffer call. */
+export function scratchBuffer(size: usize): usize {
+  if (size > scratchSize) {
+    if (scratch != 0) heap.free(scratch);
+    scratchSize = max<usize>(size, 512);
+    scratch = heap.alloc(scratchSize);
   }
-  return out;
+  return scratch;
+}
+
+/** Encodes `text` as UTF-8 at `at`; returns the byte count. */
+export function writeUtf8(text: string, at: usize): usize {
+  return String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at);
+}
+
+export function utf8Size(text: string): usize {
+  return <usize>String.UTF8.byteLength(text);
 }
 
 export function u32Slot(): u32 { return load<u32>(slotA); }

@@ -12,43 +12,47 @@ export class BytePair {
 }
 
 export function encodePairs(pairs: Array<HeaderPair>): ArrayBuffer {
-  const keys = new Array<ArrayBuffer>(pairs.length);
-  const values = new Array<ArrayBuffer>(pairs.length);
-  let size = 4;
+  const out = new ArrayBuffer(<i32>pairsSize(pairs));
+  writePairs(pairs, changetype<usize>(out));
+  return out;
+}
+
+/** Bytes of the encoding of `pairs`. */
+export function pairsSize(pairs: Array<HeaderPair>): usize {
+  let size: usize = 4 + 8 * <usize>pairs.length;
   for (let i = 0; i < pairs.length; i++) {
-    keys[i] = String.UTF8.encode(pairs[i].key);
-    values[i] = String.UTF8.encode(pairs[i].value);
-    size += 8 + keys[i].byteLength + 1 + values[i].byteLength + 1;
+    size += <usize>String.UTF8.byteLength(pairs[i].key) + <usize>String.UTF8.byteLength(pairs[i].value) + 2;
   }
-  const out = new ArrayBuffer(size);
-  const base = changetype<usize>(out);
+  return size;
+}
+
+/** Encodes `pairs` at `base` (pairsSize(pairs) bytes). */
+export function writePairs(pairs: Array<HeaderPair>, base: usize): void {
   store<u32>(base, <u32>pairs.length);
   let lengths = base + 4;
   let data = base + 4 + 8 * <usize>pairs.length;
   for (let i = 0; i < pairs.length; i++) {
-    const keyLen = <usize>keys[i].byteLength;
-    const valueLen = <usize>values[i].byteLength;
+    const key = pairs[i].key, value = pairs[i].value;
+    const keyLen = String.UTF8.encodeUnsafe(changetype<usize>(key), key.length, data);
+    data += keyLen;
+    store<u8>(data++, 0);
+    const valueLen = String.UTF8.encodeUnsafe(changetype<usize>(value), value.length, data);
+    data += valueLen;
+    store<u8>(data++, 0);
     store<u32>(lengths, <u32>keyLen);
     store<u32>(lengths + 4, <u32>valueLen);
     lengths += 8;
-    memory.copy(data, changetype<usize>(keys[i]), keyLen);
-    data += keyLen;
-    store<u8>(data++, 0);
-    memory.copy(data, changetype<usize>(values[i]), valueLen);
-    data += valueLen;
-    store<u8>(data++, 0);
   }
-  return out;
 }
 
-/** Decodes raw pairs; a truncated or inconsistent buffer yields the pairs read so far (never traps). */
-export function decodeBytePairs(bytes: ArrayBuffer): Array<BytePair> {
-  const result = new Array<BytePair>();
-  const size = <usize>bytes.byteLength;
-  if (size < 4) return result;
-  const base = changetype<usize>(bytes);
+/**
+ * Walks the pairs in `size` bytes at `base`, calling `take(keyPtr, keyLen, valuePtr, valueLen)`;
+ * a truncated or inconsistent buffer ends the walk after the pairs read so far (never traps).
+ */
+function walkPairs<T>(base: usize, size: usize, take: (key: usize, keyLen: usize, value: usize, valueLen: usize, into: T) => void, into: T): void {
+  if (size < 4) return;
   const count = <usize>load<u32>(base);
-  if (count > (size - 4) / 8) return result;
+  if (count > (size - 4) / 8) return;
   let lengths = base + 4;
   let data = base + 4 + 8 * count;
   const end = base + size;
@@ -58,23 +62,32 @@ export function decodeBytePairs(bytes: ArrayBuffer): Array<BytePair> {
     lengths += 8;
     // Overflow-safe bounds check: each part must fit in what remains.
     if (keyLen > end - data || keyLen + 1 > end - data) break;
-    const key = new ArrayBuffer(<i32>keyLen);
-    memory.copy(changetype<usize>(key), data, keyLen);
+    const key = data;
     data += keyLen + 1;
     if (valueLen > end - data || valueLen + 1 > end - data) break;
-    const value = new ArrayBuffer(<i32>valueLen);
-    memory.copy(changetype<usize>(value), data, valueLen);
+    take(key, keyLen, data, valueLen, into);
     data += valueLen + 1;
-    result.push(new BytePair(key, value));
   }
+}
+
+/** Decodes raw pairs; a truncated or inconsistent buffer yields the pairs read so far (never traps). */
+export function decodeBytePairs(bytes: ArrayBuffer): Array<BytePair> {
+  const result = new Array<BytePair>();
+  walkPairs<Array<BytePair>>(changetype<usize>(bytes), <usize>bytes.byteLength, (key: usize, keyLen: usize, value: usize, valueLen: usize, into: Array<BytePair>): void => {
+    const k = new ArrayBuffer(<i32>keyLen);
+    memory.copy(changetype<usize>(k), key, keyLen);
+    const v = new ArrayBuffer(<i32>valueLen);
+    memory.copy(changetype<usize>(v), value, valueLen);
+    into.push(new BytePair(k, v));
+  }, result);
   return result;
 }
 
+/** Decodes string pairs straight from the encoded bytes (UTF-8 → strings, no intermediate copies). */
 export function decodePairs(bytes: ArrayBuffer): Array<HeaderPair> {
-  const raw = decodeBytePairs(bytes);
-  const result = new Array<HeaderPair>(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    result[i] = new HeaderPair(String.UTF8.decode(raw[i].key), String.UTF8.decode(raw[i].value));
-  }
+  const result = new Array<HeaderPair>();
+  walkPairs<Array<HeaderPair>>(changetype<usize>(bytes), <usize>bytes.byteLength, (key: usize, keyLen: usize, value: usize, valueLen: usize, into: Array<HeaderPair>): void => {
+    into.push(new HeaderPair(String.UTF8.decodeUnsafe(key, keyLen), String.UTF8.decodeUnsafe(value, valueLen)));
+  }, result);
   return result;
 }
