@@ -6,12 +6,11 @@
 // model the response body names (GIE: the model that answered), absent when none did.
 // Envoy histograms take integers: durations are in milliseconds where GIE uses seconds.
 import { MetricType } from "../abi/enums";
-import { defineMetric, incrementMetric, recordMetric, currentTimeNanoseconds, getProperty } from "../abi/hostcalls";
+import { defineMetric, incrementMetric, recordMetric, currentTimeNanoseconds } from "../abi/hostcalls";
 import { Resolver, Kind } from "../cel";
 import { RequestDatum } from "./config";
 import { descriptorValue } from "./descriptors";
 import { TokenUsage } from "./usage";
-import { decodeTyped, AttrType } from "./property-values";
 
 export class MetricsOptions {
   userLabel: bool = false;
@@ -25,6 +24,8 @@ export class RequestStats {
   errors: Array<string> = [];
   limitadorLatencyNs: Array<u64> = [];
   responseBytes: u64 = 0;
+  /** Request body bytes the filter saw (Envoy's request.size when there is no Content-Length). */
+  requestBytes: u64 = 0;
   /** When the last request-phase call (auth, rate limit) ended: the request went upstream then. */
   private lastCallEndNs: u64 = 0;
   /** Upstream time to first byte: from letting the request go to the response headers (0: none). */
@@ -88,7 +89,7 @@ export class FilterMetrics {
     for (let i = 0; i < stats.errors.length; i++) set.add("error_class=.=" + stats.errors[i] + ";.;inference_model_request_error_total", 1);
     if (status >= 500 && stats.errors.length == 0) set.add("error_class=.=http_5xx;.;inference_model_request_error_total", 1);
     for (let i = 0; i < stats.limitadorLatencyNs.length; i++) set.observe("kuadrant_limitador_call_duration_ms", stats.limitadorLatencyNs[i] / 1000000);
-    const requestBytes = requestSize(attrs);
+    const requestBytes = requestSize(attrs, stats);
     if (requestBytes > 0) set.observe("inference_model_request_sizes", <u64>requestBytes);
     if (stats.responseBytes > 0) set.observe("inference_model_response_sizes", stats.responseBytes);
     if (usage !== null) {
@@ -146,15 +147,11 @@ function clean(value: string): string {
  * The request body's size in bytes, as Envoy's request.size: Content-Length when sent (read from the
  * captured headers, no host call), else the body bytes received (chunked uploads).
  */
-function requestSize(attrs: Resolver): i64 {
+function requestSize(attrs: Resolver, stats: RequestStats): i64 {
   const length = attrs.resolve(["request", "headers", "content-length"], "request\0headers\0content-length");
   if (length !== null && length.kind == Kind.String) {
     const n = I64.parseInt(length.s);
     if (n >= 0) return n;
   }
-  // Not through the resolver's cache: a value read with the headers predates the body.
-  const r = getProperty(["request", "size"]);
-  if (!r.found) return 0;
-  const v = decodeTyped(r.bytes, AttrType.Int);
-  return v.kind == Kind.Int ? v.i : 0;
+  return <i64>stats.requestBytes; // counted as the body passed, no host call
 }

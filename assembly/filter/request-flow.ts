@@ -110,8 +110,10 @@ export class RequestFlow extends HttpContext {
 
   /** Reads the request body for requestBodyJSON; holds it while the actions that need it decide. */
   onRequestBody(bodySize: u32, endOfStream: bool): i32 {
+    // Bytes received (request sizes metric): after StopIterationAndBuffer the buffer still holds what was counted.
+    this.stats.requestBytes += bodySize >= this.requestBodySeen ? bodySize - this.requestBodySeen : bodySize;
     const executor = this.executor;
-    if (executor === null || this.localReplySent) return DataStatus.Continue;
+    if (executor === null || this.localReplySent) { this.requestBodySeen = 0; return DataStatus.Continue; }
     const body = this.requestBody;
     if (body !== null && !this.requestBodyComplete) {
       // After StopIterationAndBuffer the buffer keeps what we already read: read only what is new.
