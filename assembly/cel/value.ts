@@ -71,7 +71,20 @@ export class CelMap {
     return i >= 0 ? this.values[i] : null;
   }
 
-  getString(key: string): Value | null { return this.get(Value.string(key)); }
+  /** find() for a string key, without making a key value (the hot lookup: fields, headers). */
+  findString(key: string): i32 {
+    const keys = this.keys;
+    for (let i = 0, n = keys.length; i < n; i++) {
+      const k = unchecked(keys[i]);
+      if (k.kind == Kind.String && k.s == key) return i;
+    }
+    return -1;
+  }
+
+  getString(key: string): Value | null {
+    const i = this.findString(key);
+    return i >= 0 ? unchecked(this.values[i]) : null;
+  }
 
   set(key: Value, value: Value): void {
     const i = this.find(key);
@@ -79,7 +92,11 @@ export class CelMap {
     else { this.keys.push(key); this.values.push(value); }
   }
 
-  setString(key: string, value: Value): void { this.set(Value.string(key), value); }
+  setString(key: string, value: Value): void {
+    const i = this.findString(key);
+    if (i >= 0) this.values[i] = value;
+    else { this.keys.push(Value.string(key)); this.values.push(value); }
+  }
 }
 
 /** CEL heterogeneous equality: numbers compare by value across int/uint/double; other kinds must match. */

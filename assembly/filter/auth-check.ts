@@ -3,8 +3,9 @@
 import { Kind, Resolver, toStringValue } from "../cel";
 import { HeaderPair } from "../abi/pairs";
 import { Action, RequestDatum } from "./config";
-import { CheckRequestFields, PeerAddress, encodeCheckRequest } from "../proto/auth";
-import { StructBuilder, isScalar } from "../proto/struct";
+import { writePeer, writeMapEntry } from "../proto/auth";
+import { isScalar } from "../proto/struct";
+import { ProtoWriter, WIRE_VARINT, sharedWriter } from "../proto/wire";
 
 /** Attributes a CheckRequest carries; warmed in on_request_headers when an auth action exists. */
 export const CHECK_REQUEST_ATTRIBUTES: Array<Array<string>> = [
@@ -13,76 +14,170 @@ export const CHECK_REQUEST_ATTRIBUTES: Array<Array<string>> = [
   ["request", "query"], ["request", "protocol"], ["request", "size"],
 ];
 
-function text(attrs: Resolver, path: Array<string>): string {
-  const v = attrs.resolve(path, path.join("\0"));
+const SOURCE_ADDRESS = ["source", "address"], DESTINATION_ADDRESS = ["destination", "address"];
+const REQUEST_TIME = ["request", "time"], REQUEST_ID = ["request", "id"], REQUEST_METHOD = ["request", "method"];
+const REQUEST_PATH = ["request", "path"], REQUEST_HOST = ["request", "host"], REQUEST_SCHEME = ["request", "scheme"];
+const REQUEST_QUERY = ["request", "query"], REQUEST_PROTOCOL = ["request", "protocol"], REQUEST_SIZE = ["request", "size"];
+const SOURCE_ADDRESS_KEY = SOURCE_ADDRESS.join("\0"), DESTINATION_ADDRESS_KEY = DESTINATION_ADDRESS.join("\0");
+const REQUEST_TIME_KEY = REQUEST_TIME.join("\0"), REQUEST_ID_KEY = REQUEST_ID.join("\0"), REQUEST_METHOD_KEY = REQUEST_METHOD.join("\0");
+const REQUEST_PATH_KEY = REQUEST_PATH.join("\0"), REQUEST_HOST_KEY = REQUEST_HOST.join("\0"), REQUEST_SCHEME_KEY = REQUEST_SCHEME.join("\0");
+const REQUEST_QUERY_KEY = REQUEST_QUERY.join("\0"), REQUEST_PROTOCOL_KEY = REQUEST_PROTOCOL.join("\0"), REQUEST_SIZE_KEY = REQUEST_SIZE.join("\0");
+
+function text(attrs: Resolver, path: Array<string>, key: string): string {
+  const v = attrs.resolve(path, key);
   if (v === null || v.isError) return "";
+  if (v.kind == Kind.String) return v.s;
   const s = toStringValue(v);
   return s.isError ? "" : s.s;
 }
 
-/** "10.0.0.7:45000" → address and port (IPv6 "[::1]:80" too). */
-function peerAddress(attrs: Resolver, root: string): PeerAddress | null {
-  const full = text(attrs, [root, "address"]);
-  if (full.length == 0) return null;
+/** Peer{address: Address{socket_address: SocketAddress{address, port_value}}} from "10.0.0.7:45000" (IPv6 "[::1]:80" too). */
+function writePeerAddress(w: ProtoWriter, field: u32, full: string): void {
+  if (full.length == 0) return;
   const colon = full.lastIndexOf(":");
-  if (colon <= 0 || full.endsWith("]")) return new PeerAddress(full, 0);
+  if (colon <= 0 || full.endsWith("]")) { writePeer(w, field, full, 0); return; }
   const port = I32.parseInt(full.substring(colon + 1));
   let host = full.substring(0, colon);
   if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length - 1);
-  return new PeerAddress(host, port > 0 ? <u32>port : 0);
+  writePeer(w, field, host, port > 0 ? <u32>port : 0);
 }
 
+/**
+ * CheckRequest{attributes = 1: AttributeContext{source 1, destination 2, request 4: {time 1, http 2},
+ * context_extensions 10, metadata_context 11}}, written straight into the shared writer.
+ */
 export function buildCheckRequest(action: Action, requestData: Array<RequestDatum>, attrs: Resolver, headers: Array<HeaderPair>): ArrayBuffer {
-  const f = new CheckRequestFields();
-  f.source = peerAddress(attrs, "source");
-  f.destination = peerAddress(attrs, "destination");
-  const time = attrs.resolve(["request", "time"], "request\0time");
-  if (time !== null && time.kind == Kind.Timestamp) f.timeNs = time.i;
-  f.id = text(attrs, ["request", "id"]);
-  f.method = text(attrs, ["request", "method"]);
-  // Repeated headers joined with "," as Envoy's ext_authz does.
-  for (let i = 0; i < headers.length; i++) {
-    let merged = false;
-    for (let j = 0; j < f.headers.length; j++) {
-      if (f.headers[j].key == headers[i].key) { f.headers[j].value += "," + headers[i].value; merged = true; break; }
-    }
-    if (!merged) f.headers.push(new HeaderPair(headers[i].key, headers[i].value));
+  // Everything that reads attributes first: the writer is not re-entrant.
+  const source = text(attrs, SOURCE_ADDRESS, SOURCE_ADDRESS_KEY);
+  const destination = text(attrs, DESTINATION_ADDRESS, DESTINATION_ADDRESS_KEY);
+  const time = attrs.resolve(REQUEST_TIME, REQUEST_TIME_KEY);
+  const timeNs: i64 = time !== null && time.kind == Kind.Timestamp ? time.i : 0;
+  const id = text(attrs, REQUEST_ID, REQUEST_ID_KEY);
+  const method = text(attrs, REQUEST_METHOD, REQUEST_METHOD_KEY);
+  const path = text(attrs, REQUEST_PATH, REQUEST_PATH_KEY);
+  const host = text(attrs, REQUEST_HOST, REQUEST_HOST_KEY);
+  const scheme = text(attrs, REQUEST_SCHEME, REQUEST_SCHEME_KEY);
+  const query = text(attrs, REQUEST_QUERY, REQUEST_QUERY_KEY);
+  const sizeValue = attrs.resolve(REQUEST_SIZE, REQUEST_SIZE_KEY);
+  const size: i64 = sizeValue !== null && sizeValue.kind == Kind.Int ? sizeValue.i : 0;
+  const protocol = text(attrs, REQUEST_PROTOCOL, REQUEST_PROTOCOL_KEY);
+  const values = requestDataValues(requestData, attrs);
+
+  const w = sharedWriter();
+  const attributes = w.begin(1);
+  writePeerAddress(w, 1, source);
+  writePeerAddress(w, 2, destination);
+  const request = w.begin(4);
+  if (timeNs > 0) {
+    const ts = w.begin(1); // Timestamp{seconds 1, nanos 2}
+    const seconds = timeNs / 1000000000;
+    const nanos = timeNs % 1000000000;
+    if (seconds != 0) { w.tag(1, WIRE_VARINT); w.varint(<u64>seconds); }
+    if (nanos != 0) { w.tag(2, WIRE_VARINT); w.varint(<u64>nanos); }
+    w.end(ts);
   }
-  f.path = text(attrs, ["request", "path"]);
-  f.host = text(attrs, ["request", "host"]);
-  f.scheme = text(attrs, ["request", "scheme"]);
-  f.query = text(attrs, ["request", "query"]);
-  const size = attrs.resolve(["request", "size"], "request\0size");
-  if (size !== null && size.kind == Kind.Int) f.size = size.i;
-  f.protocol = text(attrs, ["request", "protocol"]);
-  f.contextExtensions.push(new HeaderPair("host", action.scope));
-  addRequestData(f, requestData, attrs);
-  return encodeCheckRequest(f);
+  const http = w.begin(2); // HttpRequest{id 1, method 2, headers 3, path 4, host 5, scheme 6, query 7, size 9, protocol 10}
+  w.stringField(1, id);
+  w.stringField(2, method);
+  writeHeaders(w, headers);
+  w.stringField(4, path);
+  w.stringField(5, host);
+  w.stringField(6, scheme);
+  w.stringField(7, query);
+  if (size != 0) { w.tag(9, WIRE_VARINT); w.varint(<u64>size); }
+  w.stringField(10, protocol);
+  w.end(http);
+  w.end(request);
+  writeMapEntry(w, 10, "host", action.scope);
+  writeRequestData(w, requestData, values);
+  w.end(attributes);
+  return w.finish();
+}
+
+/** Repeated headers joined with "," as Envoy's ext_authz does, at the place of the first. */
+function writeHeaders(w: ProtoWriter, headers: Array<HeaderPair>): void {
+  for (let i = 0; i < headers.length; i++) {
+    const key = headers[i].key;
+    let seen = false;
+    for (let j = 0; j < i; j++) if (headers[j].key == key) { seen = true; break; }
+    if (seen) continue;
+    let value = headers[i].value;
+    for (let k = i + 1; k < headers.length; k++) if (headers[k].key == key) value += "," + headers[k].value;
+    writeMapEntry(w, 3, key, value);
+  }
+}
+
+function sentAsMetadata(d: RequestDatum): bool {
+  return !(d.expression.usesResponseBody || d.expression.usesRequestBody); // auth runs before bodies are read
+}
+
+/** The requestData values a CheckRequest carries, index for index ("" when left out or sent as cel_expr). */
+function requestDataValues(requestData: Array<RequestDatum>, attrs: Resolver): Array<string | null> {
+  const out = new Array<string | null>(requestData.length);
+  for (let i = 0; i < requestData.length; i++) {
+    const d = requestData[i];
+    if (!sentAsMetadata(d) || d.expression.usesRoot("auth")) continue;
+    const v = d.expression.eval(attrs);
+    if (!v.isError && isScalar(v)) out[i] = toStringValue(v).s;
+  }
+  return out;
 }
 
 /**
  * requestData travels as filter_metadata: domain "" → "io.kuadrant", else "io.kuadrant.<domain>";
  * bindings that need auth.* go as {"cel_expr": ...} for Authorino to evaluate; bindings that read a
- * body (responseBodyJSON, requestBodyJSON) are left out; the rest are evaluated now.
+ * body (responseBodyJSON, requestBodyJSON) are left out; the rest are evaluated (values).
  */
-function addRequestData(f: CheckRequestFields, requestData: Array<RequestDatum>, attrs: Resolver): void {
-  const namespaces = new Array<string>();
-  const builders = new Array<StructBuilder>();
+function writeRequestData(w: ProtoWriter, requestData: Array<RequestDatum>, values: Array<string | null>): void {
+  let metadata = -1;
   for (let i = 0; i < requestData.length; i++) {
     const d = requestData[i];
-    if (d.expression.usesResponseBody || d.expression.usesRequestBody) continue; // auth runs before bodies are read
-    const ns = d.domain.length == 0 ? "io.kuadrant" : "io.kuadrant." + d.domain;
-    let index = namespaces.indexOf(ns);
-    if (index < 0) { namespaces.push(ns); builders.push(new StructBuilder()); index = namespaces.length - 1; }
-    if (d.expression.usesRoot("auth")) {
-      builders[index].struct(d.field, new StructBuilder().string("cel_expr", d.expression.source));
-      continue;
+    if (!sentAsMetadata(d)) continue;
+    const ns = d.metadataNamespace;
+    let earlier = false;
+    for (let j = 0; j < i; j++) if (sentAsMetadata(requestData[j]) && requestData[j].metadataNamespace == ns) { earlier = true; break; }
+    if (earlier) continue; // its namespace was written with the first binding of it
+    if (metadata < 0) metadata = w.begin(11); // Metadata{filter_metadata = 1: map<string, Struct>}
+    const entry = w.begin(1);
+    w.stringFieldAlways(1, ns);
+    const struct = w.begin(2);
+    for (let k = i; k < requestData.length; k++) {
+      const e = requestData[k];
+      if (!sentAsMetadata(e) || e.metadataNamespace != ns) continue;
+      if (e.expression.usesRoot("auth")) { w.rawBuffer(celExprField(e)); continue; }
+      const value = values[k];
+      if (value !== null) writeStringField(w, e.field, value);
     }
-    const v = d.expression.eval(attrs);
-    if (!v.isError && isScalar(v)) builders[index].string(d.field, toStringValue(v).s);
+    w.end(struct);
+    w.end(entry);
   }
-  for (let i = 0; i < namespaces.length; i++) {
-    f.metadataNamespaces.push(namespaces[i]);
-    f.metadataStructs.push(builders[i].finish());
-  }
+  if (metadata >= 0) w.end(metadata);
+}
+
+/** Struct.fields entry {key: field, value: Value{string_value}}. */
+function writeStringField(w: ProtoWriter, field: string, value: string): void {
+  const entry = w.begin(1);
+  w.stringFieldAlways(1, field);
+  const v = w.begin(2);
+  w.stringFieldAlways(3, value);
+  w.end(v);
+  w.end(entry);
+}
+
+/** Struct.fields entry {key: field, value: Value{struct_value: {"cel_expr": source}}}, encoded once per binding. */
+function celExprField(d: RequestDatum): ArrayBuffer {
+  const cached = d.celExprField;
+  if (cached !== null) return cached;
+  const w = new ProtoWriter();
+  const entry = w.begin(1);
+  w.stringFieldAlways(1, d.field);
+  const value = w.begin(2);
+  const struct = w.begin(5);
+  writeStringField(w, "cel_expr", d.expression.source);
+  w.end(struct);
+  w.end(value);
+  w.end(entry);
+  const bytes = w.finish();
+  d.celExprField = bytes;
+  return bytes;
 }

@@ -48,10 +48,10 @@ export class DescriptorFetcher {
     // GetServiceDescriptorsRequest{services = 1: ServiceRef{cluster_name = 1, service = 2}}
     const w = new ProtoWriter();
     for (let i = 0; i < missing.length; i++) {
-      const ref = new ProtoWriter();
-      ref.stringField(1, missing[i].endpoint);
-      ref.stringField(2, missing[i].grpcService);
-      w.messageField(1, ref);
+      const ref = w.begin(1);
+      w.stringField(1, missing[i].endpoint);
+      w.stringField(2, missing[i].grpcService);
+      w.end(ref);
     }
     const cluster = this.config.descriptorService;
     const dispatch = this.root.dispatchGrpcCall(cluster, SERVICE, METHOD, new Array<HeaderPair>(), w.finish(), TIMEOUT_MS);

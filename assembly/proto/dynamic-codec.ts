@@ -1,11 +1,13 @@
-// CEL values ⇄ protobuf bytes, driven by descriptors: how a typed `grpc` action's message builder
-// becomes the method's request, and how the reply becomes the value bound to its `var`
-// (research/wasm-shim-newer-config.md §3.2). Conversion is strictly typed, as wasm-shim's: a
+// CEL values → protobuf bytes, driven by descriptors: how a typed `grpc` action's message builder
+// becomes the method's request (research/wasm-shim-newer-config.md §3.2; the reply's way back is
+// dynamic-decode.ts). Conversion is strictly typed, as wasm-shim's: a
 // uint32 field needs a CEL uint, a nested message a literal of that type; google.protobuf.Struct,
 // Value, ListValue, Timestamp and the wrappers also take the plain CEL values they stand for.
 import { Value, Kind, CelMap } from "../cel";
-import { ProtoWriter, ProtoReader, WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_I32 } from "./wire";
+import { ProtoWriter, WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_I32, sharedWriter } from "./wire";
 import { MessageType, FieldInfo, FieldType } from "./descriptors";
+
+export { decodeMessage, decodeStructValue } from "./dynamic-decode";
 
 const MAX_DEPTH = 48;
 
@@ -15,7 +17,7 @@ export class Encoded {
 
 /** Encodes `value` (a struct literal of `type`, or a map for well-known types) as `type`. */
 export function encodeMessage(type: MessageType, value: Value): Encoded {
-  const w = new ProtoWriter();
+  const w = sharedWriter();
   const err = writeMessage(w, type, value, type.fullName, 0);
   return err.length > 0 ? new Encoded(null, err) : new Encoded(w.finish(), "");
 }
@@ -52,11 +54,11 @@ function writeField(w: ProtoWriter, f: FieldInfo, v: Value, path: string, depth:
     const keyField = entry.fieldByNumber(1)!, valueField = entry.fieldByNumber(2)!;
     const m = v.entries();
     for (let i = 0; i < m.size; i++) {
-      const e = new ProtoWriter();
-      let err = writeSingle(e, keyField, m.keys[i], path + "[key]", depth + 1, true);
-      if (err.length == 0) err = writeSingle(e, valueField, m.values[i], path + "[" + keyText(m.keys[i]) + "]", depth + 1, true);
+      const e = w.begin(f.number);
+      let err = writeSingle(w, keyField, m.keys[i], path + "[key]", depth + 1, true);
+      if (err.length == 0) err = writeSingle(w, valueField, m.values[i], path + "[" + keyText(m.keys[i]) + "]", depth + 1, true);
       if (err.length > 0) return err;
-      w.messageField(f.number, e);
+      w.end(e);
     }
     return "";
   }
@@ -82,7 +84,7 @@ function writeSingle(w: ProtoWriter, f: FieldInfo, v: Value, path: string, depth
     }
     case FieldType.Bytes: {
       if (v.kind != Kind.String) return mismatch(path, "bytes", v);
-      if (always || v.s.length > 0) w.bytesField(f.number, String.UTF8.encode(v.s));
+      if (always || v.s.length > 0) w.stringFieldAlways(f.number, v.s); // the text's UTF-8 bytes
       return "";
     }
     case FieldType.Bool: {
@@ -127,10 +129,10 @@ function writeSingle(w: ProtoWriter, f: FieldInfo, v: Value, path: string, depth
       return "";
     }
     case FieldType.Message: {
-      const nested = new ProtoWriter();
-      const err = writeMessage(nested, f.message!, v, path, depth + 1);
+      const nested = w.begin(f.number);
+      const err = writeMessage(w, f.message!, v, path, depth + 1);
       if (err.length > 0) return err;
-      w.messageField(f.number, nested);
+      w.end(nested);
       return "";
     }
     default: return path + ": field type " + (<i32>f.type).toString() + " is not supported";
@@ -167,10 +169,10 @@ function writeWellKnown(w: ProtoWriter, name: string, v: Value, path: string, de
     if (v.kind != Kind.List) return null;
     const items = v.items();
     for (let i = 0; i < items.length; i++) {
-      const item = new ProtoWriter();
-      const err = writeJsonValue(item, items[i], path + "[" + i.toString() + "]", depth + 1);
+      const item = w.begin(1);
+      const err = writeJsonValue(w, items[i], path + "[" + i.toString() + "]", depth + 1);
       if (err.length > 0) return err;
-      w.messageField(1, item);
+      w.end(item);
     }
     return "";
   }
@@ -191,7 +193,7 @@ function writeWellKnown(w: ProtoWriter, name: string, v: Value, path: string, de
  * google.protobuf.Struct, anything else as a google.protobuf.Value; null when not representable.
  */
 export function encodeJsonLike(v: Value): ArrayBuffer | null {
-  const w = new ProtoWriter();
+  const w = sharedWriter();
   const err = v.kind == Kind.Map ? writeStructFields(w, v.entries(), "value", 0) : writeJsonValue(w, v, "value", 0);
   return err.length > 0 ? null : w.finish();
 }
@@ -199,13 +201,13 @@ export function encodeJsonLike(v: Value): ArrayBuffer | null {
 function writeStructFields(w: ProtoWriter, m: CelMap, path: string, depth: i32): string {
   for (let i = 0; i < m.size; i++) {
     if (m.keys[i].kind != Kind.String) return path + ": a google.protobuf.Struct needs string keys, got " + m.keys[i].typeName();
-    const entry = new ProtoWriter();
-    entry.stringFieldAlways(1, m.keys[i].s);
-    const value = new ProtoWriter();
-    const err = writeJsonValue(value, m.values[i], path + "." + m.keys[i].s, depth + 1);
+    const entry = w.begin(1);
+    w.stringFieldAlways(1, m.keys[i].s);
+    const value = w.begin(2);
+    const err = writeJsonValue(w, m.values[i], path + "." + m.keys[i].s, depth + 1);
     if (err.length > 0) return err;
-    entry.messageField(2, value);
-    w.messageField(1, entry);
+    w.end(value);
+    w.end(entry);
   }
   return "";
 }
@@ -221,30 +223,30 @@ function writeJsonValue(w: ProtoWriter, v: Value, path: string, depth: i32): str
     case Kind.Double: w.tag(2, WIRE_I64); w.fixed64(reinterpret<u64>(v.d)); return "";
     case Kind.String: w.stringFieldAlways(3, v.s); return "";
     case Kind.Map: {
-      const s = new ProtoWriter();
-      const err = writeStructFields(s, v.entries(), path, depth + 1);
+      const s = w.begin(5);
+      const err = writeStructFields(w, v.entries(), path, depth + 1);
       if (err.length > 0) return err;
-      w.messageField(5, s);
+      w.end(s);
       return "";
     }
     case Kind.List: {
-      const l = new ProtoWriter();
-      const err = writeWellKnown(l, "google.protobuf.ListValue", v, path, depth + 1);
+      const l = w.begin(6);
+      const err = writeWellKnown(w, "google.protobuf.ListValue", v, path, depth + 1);
       if (err !== null && err.length > 0) return err;
-      w.messageField(6, l);
+      w.end(l);
       return "";
     }
     case Kind.Message: {
       // A Struct or Value literal inside a Struct: encode it as what it is.
       if (v.s == "google.protobuf.Struct") {
         const fields = v.entries().getString("fields");
-        const s = new ProtoWriter();
+        const s = w.begin(5);
         if (fields !== null) {
           if (fields.kind != Kind.Map) return path + ".fields: expected a map, got " + fields.typeName();
-          const err = writeStructFields(s, fields.entries(), path, depth + 1);
+          const err = writeStructFields(w, fields.entries(), path, depth + 1);
           if (err.length > 0) return err;
         }
-        w.messageField(5, s);
+        w.end(s);
         return "";
       }
       if (v.s == "google.protobuf.Value") return writeValueLiteral(w, v, path, depth);
@@ -285,239 +287,4 @@ function writeWrapper(w: ProtoWriter, name: string, v: Value, path: string): str
   }
   if (name == "google.protobuf.DoubleValue") { if (v.kind != Kind.Double) return mismatch(path, "double", v); if (v.d != 0) { w.tag(1, WIRE_I64); w.fixed64(reinterpret<u64>(v.d)); } return ""; }
   return null;
-}
-
-// ---- decoding -------------------------------------------------------------------------------
-
-/**
- * Decodes `bytes` as `type` into the value a typed action reads: a map whose proto3 scalar,
- * repeated and map fields are always present (with defaults), while message, oneof and
- * `optional` fields are present only when set (so `has(reply.denied_response)` works); enums
- * are ints; Struct/Value/ListValue/Timestamp/wrappers are their plain CEL values. Null when the
- * bytes are not a valid message of that type.
- */
-export function decodeMessage(type: MessageType, bytes: ArrayBuffer): Value | null {
-  return readMessage(type, bytes, 0);
-}
-
-function readMessage(type: MessageType, bytes: ArrayBuffer, depth: i32): Value | null {
-  if (depth > MAX_DEPTH) return null;
-  const wk = readWellKnown(type.fullName, bytes, depth);
-  if (wk !== null) return wk.isError ? null : wk;
-  const out = new CelMap();
-  const fields = type.fields;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
-    if (f.isMap) out.setString(f.name, Value.mapOf(new CelMap()));
-    else if (f.repeated) out.setString(f.name, Value.list([]));
-    else if (!f.tracksPresence) out.setString(f.name, defaultOf(f));
-  }
-  const r = new ProtoReader(bytes);
-  while (!r.done) {
-    const number = r.tag();
-    if (r.failed) break;
-    const f = type.fieldByNumber(number);
-    if (f === null) { r.skip(); continue; }
-    if (f.isMap) {
-      if (r.wire != WIRE_LEN) return null;
-      const entry = readMapEntry(f, r.bytes(), depth);
-      if (entry === null) return null;
-      out.getString(f.name)!.entries().set(entry.keys[0], entry.values[0]);
-      continue;
-    }
-    if (f.repeated && r.wire == WIRE_LEN && isPackable(f.type)) {
-      // packed scalars
-      const packed = new ProtoReader(r.bytes());
-      const list = out.getString(f.name)!.items();
-      while (!packed.done) {
-        const v = readScalar(packed, f, wireOf(f.type));
-        if (v === null || packed.failed) return null;
-        list.push(v);
-      }
-      continue;
-    }
-    const v = readOne(r, f, depth);
-    if (v === null) return null;
-    if (f.repeated) out.getString(f.name)!.items().push(v);
-    else out.setString(f.name, v);
-  }
-  return r.failed ? null : Value.mapOf(out);
-}
-
-function readOne(r: ProtoReader, f: FieldInfo, depth: i32): Value | null {
-  if (f.type == FieldType.Message) {
-    if (r.wire != WIRE_LEN) return null;
-    return readMessage(f.message!, r.bytes(), depth + 1);
-  }
-  if (f.type == FieldType.String || f.type == FieldType.Bytes) {
-    if (r.wire != WIRE_LEN) return null;
-    return Value.string(r.string());
-  }
-  if (r.wire != wireOf(f.type)) return null;
-  return readScalar(r, f, r.wire);
-}
-
-function readScalar(r: ProtoReader, f: FieldInfo, wire: u32): Value | null {
-  switch (f.type) {
-    case FieldType.Bool: return Value.bool(r.varint() != 0);
-    case FieldType.Uint32: return Value.uint(r.varint() & 0xFFFFFFFF);
-    case FieldType.Uint64: return Value.uint(r.varint());
-    case FieldType.Int32: case FieldType.Enum: return Value.int(<i64><i32>r.varint());
-    case FieldType.Int64: return Value.int(<i64>r.varint());
-    case FieldType.Sint32: case FieldType.Sint64: { const u = r.varint(); return Value.int(<i64>(u >> 1) ^ -(<i64>(u & 1))); }
-    case FieldType.Fixed32: return Value.uint(<u64>r.fixed32());
-    case FieldType.Sfixed32: return Value.int(<i64><i32>r.fixed32());
-    case FieldType.Fixed64: return Value.uint(r.fixed64());
-    case FieldType.Sfixed64: return Value.int(<i64>r.fixed64());
-    case FieldType.Double: return Value.double(reinterpret<f64>(r.fixed64()));
-    case FieldType.Float: return Value.double(<f64>reinterpret<f32>(r.fixed32()));
-    default: return null;
-  }
-}
-
-function wireOf(t: FieldType): u32 {
-  if (t == FieldType.Double || t == FieldType.Fixed64 || t == FieldType.Sfixed64) return WIRE_I64;
-  if (t == FieldType.Float || t == FieldType.Fixed32 || t == FieldType.Sfixed32) return WIRE_I32;
-  if (t == FieldType.String || t == FieldType.Bytes || t == FieldType.Message) return WIRE_LEN;
-  return WIRE_VARINT;
-}
-
-function isPackable(t: FieldType): bool { return wireOf(t) != WIRE_LEN; }
-
-function readMapEntry(f: FieldInfo, bytes: ArrayBuffer, depth: i32): CelMap | null {
-  const entry = f.message!;
-  const keyField = entry.fieldByNumber(1), valueField = entry.fieldByNumber(2);
-  if (keyField === null || valueField === null) return null;
-  let key = defaultOf(keyField);
-  let value: Value = valueField.type == FieldType.Message ? Value.mapOf(new CelMap()) : defaultOf(valueField);
-  const r = new ProtoReader(bytes);
-  while (!r.done) {
-    const n = r.tag();
-    if (r.failed) break;
-    if (n == 1) { const k = readOne(r, keyField, depth); if (k === null) return null; key = k; }
-    else if (n == 2) { const v = readOne(r, valueField, depth); if (v === null) return null; value = v; }
-    else r.skip();
-  }
-  if (r.failed) return null;
-  const m = new CelMap();
-  m.set(key, value);
-  return m;
-}
-
-function defaultOf(f: FieldInfo): Value {
-  switch (f.type) {
-    case FieldType.String: case FieldType.Bytes: return Value.string("");
-    case FieldType.Bool: return Value.bool(false);
-    case FieldType.Uint32: case FieldType.Uint64: case FieldType.Fixed32: case FieldType.Fixed64: return Value.uint(0);
-    case FieldType.Double: case FieldType.Float: return Value.double(0);
-    default: return Value.int(0);
-  }
-}
-
-/** The well-known types as plain CEL values; null when `name` is not one; an error value when malformed. */
-function readWellKnown(name: string, bytes: ArrayBuffer, depth: i32): Value | null {
-  if (!name.startsWith("google.protobuf.")) return null;
-  if (name == "google.protobuf.Struct") return orError(readStruct(bytes, depth));
-  if (name == "google.protobuf.Value") return orError(readJsonValue(bytes, depth));
-  if (name == "google.protobuf.ListValue") return orError(readList(bytes, depth));
-  if (name == "google.protobuf.Timestamp") {
-    const r = new ProtoReader(bytes);
-    let seconds: i64 = 0, nanos: i64 = 0;
-    while (!r.done) {
-      const n = r.tag();
-      if (r.failed) break;
-      if (n == 1 && r.wire == WIRE_VARINT) seconds = <i64>r.varint();
-      else if (n == 2 && r.wire == WIRE_VARINT) nanos = <i64><i32>r.varint();
-      else r.skip();
-    }
-    return r.failed ? Value.error("bad Timestamp") : Value.timestamp(seconds * 1000000000 + nanos);
-  }
-  if (name.endsWith("Value") && name != "google.protobuf.Value") {
-    const r = new ProtoReader(bytes);
-    let out: Value = wrapperDefault(name);
-    while (!r.done) {
-      const n = r.tag();
-      if (r.failed) break;
-      if (n != 1) { r.skip(); continue; }
-      if (r.wire == WIRE_LEN) out = Value.string(r.string());
-      else if (r.wire == WIRE_I64) out = Value.double(reinterpret<f64>(r.fixed64()));
-      else if (r.wire == WIRE_I32) out = Value.double(<f64>reinterpret<f32>(r.fixed32()));
-      else if (r.wire == WIRE_VARINT) {
-        const u = r.varint();
-        if (name == "google.protobuf.BoolValue") out = Value.bool(u != 0);
-        else if (name.startsWith("google.protobuf.UInt")) out = Value.uint(u);
-        else out = Value.int(name == "google.protobuf.Int32Value" ? <i64><i32>u : <i64>u);
-      } else r.skip();
-    }
-    return r.failed ? Value.error("bad wrapper") : out;
-  }
-  return null;
-}
-
-function wrapperDefault(name: string): Value {
-  if (name == "google.protobuf.BoolValue") return Value.bool(false);
-  if (name == "google.protobuf.StringValue" || name == "google.protobuf.BytesValue") return Value.string("");
-  if (name.startsWith("google.protobuf.UInt")) return Value.uint(0);
-  if (name == "google.protobuf.DoubleValue" || name == "google.protobuf.FloatValue") return Value.double(0);
-  return Value.int(0);
-}
-
-/** google.protobuf.Struct bytes → CEL map; null when malformed. */
-export function decodeStructValue(bytes: ArrayBuffer): Value | null { return readStruct(bytes, 0); }
-
-function orError(v: Value | null): Value { return v !== null ? v : Value.error("malformed well-known type"); }
-
-function readStruct(bytes: ArrayBuffer, depth: i32): Value | null {
-  if (depth > MAX_DEPTH) return null;
-  const m = new CelMap();
-  const r = new ProtoReader(bytes);
-  while (!r.done) {
-    const n = r.tag();
-    if (r.failed) break;
-    if (n != 1 || r.wire != WIRE_LEN) { r.skip(); continue; }
-    const e = new ProtoReader(r.bytes());
-    let key = "";
-    let value: Value = Value.null();
-    while (!e.done) {
-      const k = e.tag();
-      if (e.failed) break;
-      if (k == 1 && e.wire == WIRE_LEN) key = e.string();
-      else if (k == 2 && e.wire == WIRE_LEN) { const v = readJsonValue(e.bytes(), depth + 1); if (v === null) return null; value = v; }
-      else e.skip();
-    }
-    if (e.failed) return null;
-    m.setString(key, value);
-  }
-  return r.failed ? null : Value.mapOf(m);
-}
-
-function readJsonValue(bytes: ArrayBuffer, depth: i32): Value | null {
-  if (depth > MAX_DEPTH) return null;
-  let out: Value = Value.null();
-  const r = new ProtoReader(bytes);
-  while (!r.done) {
-    const n = r.tag();
-    if (r.failed) break;
-    if (n == 1 && r.wire == WIRE_VARINT) { r.varint(); out = Value.null(); }
-    else if (n == 2 && r.wire == WIRE_I64) out = Value.double(reinterpret<f64>(r.fixed64()));
-    else if (n == 3 && r.wire == WIRE_LEN) out = Value.string(r.string());
-    else if (n == 4 && r.wire == WIRE_VARINT) out = Value.bool(r.varint() != 0);
-    else if (n == 5 && r.wire == WIRE_LEN) { const s = readStruct(r.bytes(), depth + 1); if (s === null) return null; out = s; }
-    else if (n == 6 && r.wire == WIRE_LEN) { const l = readList(r.bytes(), depth + 1); if (l === null) return null; out = l; }
-    else r.skip();
-  }
-  return r.failed ? null : out;
-}
-
-function readList(bytes: ArrayBuffer, depth: i32): Value | null {
-  if (depth > MAX_DEPTH) return null;
-  const items = new Array<Value>();
-  const r = new ProtoReader(bytes);
-  while (!r.done) {
-    const n = r.tag();
-    if (r.failed) break;
-    if (n == 1 && r.wire == WIRE_LEN) { const v = readJsonValue(r.bytes(), depth + 1); if (v === null) return null; items.push(v); }
-    else r.skip();
-  }
-  return r.failed ? null : Value.list(items);
 }

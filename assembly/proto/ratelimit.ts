@@ -1,6 +1,6 @@
 // envoy.service.ratelimit.v3 RateLimitRequest / RateLimitResponse, the messages Limitador's
 // ShouldRateLimit, CheckRateLimit and Report take and return (research/limitador.md §1).
-import { ProtoWriter, ProtoReader, WIRE_VARINT, WIRE_LEN } from "./wire";
+import { ProtoReader, WIRE_VARINT, WIRE_LEN, sharedWriter } from "./wire";
 import { HeaderPair } from "../abi/pairs";
 
 export class DescriptorEntry {
@@ -9,18 +9,18 @@ export class DescriptorEntry {
 
 /** RateLimitRequest{domain = 1, descriptors = 2 (entries = 1: key = 1, value = 2), hits_addend = 3}. */
 export function encodeRateLimitRequest(domain: string, descriptors: Array<Array<DescriptorEntry>>, hitsAddend: u32): ArrayBuffer {
-  const w = new ProtoWriter();
+  const w = sharedWriter();
   w.stringField(1, domain);
   for (let d = 0; d < descriptors.length; d++) {
-    const descriptor = new ProtoWriter();
+    const descriptor = w.begin(2);
     const entries = descriptors[d];
     for (let e = 0; e < entries.length; e++) {
-      const entry = new ProtoWriter();
-      entry.stringField(1, entries[e].key);
-      entry.stringField(2, entries[e].value);
-      descriptor.messageField(1, entry);
+      const entry = w.begin(1);
+      w.stringField(1, entries[e].key);
+      w.stringField(2, entries[e].value);
+      w.end(entry);
     }
-    w.messageField(2, descriptor);
+    w.end(descriptor);
   }
   w.uint32Field(3, hitsAddend);
   return w.finish();
@@ -47,7 +47,7 @@ export function decodeRateLimitResponse(data: ArrayBuffer): RateLimitResponse | 
     if (r.failed) break;
     if (field == 1 && r.wire == WIRE_VARINT) out.overallCode = <u32>r.varint();
     else if ((field == 3 || field == 4) && r.wire == WIRE_LEN) {
-      const header = decodeHeaderValue(r.bytes());
+      const header = decodeHeaderValue(r);
       if (header === null) return null;
       (field == 3 ? out.responseHeadersToAdd : out.requestHeadersToAdd).push(header);
     } else r.skip();
@@ -55,9 +55,9 @@ export function decodeRateLimitResponse(data: ArrayBuffer): RateLimitResponse | 
   return r.failed ? null : out;
 }
 
-/** envoy.config.core.v3.HeaderValue{key = 1, value = 2, raw_value = 3}. */
-function decodeHeaderValue(data: ArrayBuffer): HeaderPair | null {
-  const r = new ProtoReader(data);
+/** envoy.config.core.v3.HeaderValue{key = 1, value = 2, raw_value = 3}, the field at the reader. */
+function decodeHeaderValue(r: ProtoReader): HeaderPair | null {
+  const outer = r.enter();
   let key = "", value = "";
   while (!r.done) {
     const field = r.tag();
@@ -66,5 +66,6 @@ function decodeHeaderValue(data: ArrayBuffer): HeaderPair | null {
     else if ((field == 2 || field == 3) && r.wire == WIRE_LEN) value = r.string();
     else r.skip();
   }
+  r.leave(outer);
   return r.failed ? null : new HeaderPair(key, value);
 }

@@ -88,12 +88,12 @@ describe("replies → CEL", () => {
     const pool = builtinPool();
     const output = pool.method(RLS, "ShouldRateLimit")!.output;
     // overall_code = 2, one response_headers_to_add {key, value}
-    const header = new ProtoWriter();
-    header.stringField(1, "x-ratelimit-remaining");
-    header.stringField(2, "0");
     const w = new ProtoWriter();
     w.uint32Field(1, 2);
-    w.messageField(3, header);
+    const header = w.begin(3);
+    w.stringField(1, "x-ratelimit-remaining");
+    w.stringField(2, "0");
+    w.end(header);
     const v = decodeMessage(output, w.finish())!;
     expect(v.kind).toBe(Kind.Map);
     expect(v.entries().getString("overall_code")!.i).toBe(2);
@@ -107,10 +107,10 @@ describe("replies → CEL", () => {
   it("a oneof member is present only when set; Struct becomes a map", () => {
     const pool = builtinPool();
     const output = pool.method("envoy.service.auth.v3.Authorization", "Check")!.output;
-    const ok = new ProtoWriter();
-    ok.stringField(5, "x-remove-me");
     const w = new ProtoWriter();
-    w.messageField(3, ok);
+    const ok = w.begin(3);
+    w.stringField(5, "x-remove-me");
+    w.end(ok);
     const v = decodeMessage(output, w.finish())!;
     expect(v.entries().getString("denied_response")).toBeNull();
     const okValue = v.entries().getString("ok_response")!;

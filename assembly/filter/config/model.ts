@@ -140,10 +140,19 @@ export class ActionSet {
 
 /** A requestData binding: "metrics.labels.user" → domain "metrics.labels", field "user". */
 export class RequestDatum {
-  constructor(public domain: string, public field: string, public expression: Expression) {}
   /** The descriptors[1] entry key wasm-shim uses. */
-  get entryKey(): string { return this.domain.length == 0 || this.domain == "metrics.labels" ? this.field : this.domain + "." + this.field; }
-  get isMetricLabel(): bool { return this.domain == "metrics.labels"; }
+  readonly entryKey: string;
+  readonly isMetricLabel: bool;
+  /** The filter_metadata namespace a CheckRequest carries it in: "io.kuadrant[.<domain>]". */
+  readonly metadataNamespace: string;
+  /** Its CheckRequest Struct field when it is sent as {"cel_expr": source} (auth.* bindings); encoded once. */
+  celExprField: ArrayBuffer | null = null;
+
+  constructor(public domain: string, public field: string, public expression: Expression) {
+    this.entryKey = domain.length == 0 || domain == "metrics.labels" ? field : domain + "." + field;
+    this.isMetricLabel = domain == "metrics.labels";
+    this.metadataNamespace = domain.length == 0 ? "io.kuadrant" : "io.kuadrant." + domain;
+  }
 }
 
 export class PluginConfig {
