@@ -2,7 +2,8 @@
 // a missing header or an unavailable map is a normal answer, never a trap.
 import * as imp from "./imports";
 import { WasmResult, LogLevel } from "./enums";
-import { resetSlots, outPtr, outSize, takeReturnedBytes, takeReturnedString, releaseReturned, u32Slot, u64Slot, scratchBuffer, writeUtf8, utf8Size } from "./memory";
+import { resetSlots, outPtr, outSize, takeReturnedBytes, takeReturnedString, releaseReturned, u32Slot, u64Slot, scratchBuffer, writeUtf8, utf8Size, expectTransient, endTransient } from "./memory";
+import { HeaderMap } from "./header-map";
 import { HeaderPair, encodePairs, decodePairs, pairsSize, writePairs } from "./pairs";
 import { encodePropertyPath } from "./property";
 import { callbackEpoch } from "./callbacks";
@@ -65,10 +66,15 @@ export function setBufferBytes(bufferType: u32, start: u32, size: u32, data: Arr
 // ---- header maps ------------------------------------------------------------------------
 
 export function getHeaderMapPairs(mapType: u32): Array<HeaderPair> {
+  return getHeaderMap(mapType).pairs();
+}
+
+/** The whole map, read in place (an empty map when it is not available now). */
+export function getHeaderMap(mapType: u32): HeaderMap {
   resetSlots();
   const status = imp.proxy_get_header_map_pairs(mapType, outPtr(), outSize());
-  if (status != WasmResult.Ok) { releaseReturned(); return new Array<HeaderPair>(); }
-  return decodePairs(takeReturnedBytes());
+  if (status != WasmResult.Ok) { releaseReturned(); return HeaderMap.empty(); }
+  return new HeaderMap(takeReturnedBytes());
 }
 
 /** First value of a header, or null when absent or when the map is not available now. */
@@ -113,23 +119,8 @@ export class PropertyResult {
   get found(): bool { return this.status == WasmResult.Ok; }
 }
 
-// Encoded paths are reused: the same few attribute paths are read on every request.
-const encodedPaths = new Map<string, ArrayBuffer>();
-
-function encodedPath(path: Array<string>, key: string): ArrayBuffer {
-  if (encodedPaths.has(key)) return encodedPaths.get(key);
-  const bytes = encodePropertyPath(path);
-  if (encodedPaths.size < 1024) encodedPaths.set(key, bytes);
-  return bytes;
-}
-
 export function getProperty(path: Array<string>): PropertyResult {
-  return getPropertyKeyed(path, path.join("\0"));
-}
-
-/** getProperty with the path's NUL-joined key precomputed (it is also the encoded-path cache key). */
-export function getPropertyKeyed(path: Array<string>, key: string): PropertyResult {
-  const pathBytes = encodedPath(path, key);
+  const pathBytes = encodePropertyPath(path);
   resetSlots();
   const status = imp.proxy_get_property(ptr(pathBytes), len(pathBytes), outPtr(), outSize());
   if (status != WasmResult.Ok) { releaseReturned(); return new PropertyResult(status, new ArrayBuffer(0)); }
@@ -137,8 +128,20 @@ export function getPropertyKeyed(path: Array<string>, key: string): PropertyResu
   return new PropertyResult(status, bytes);
 }
 
+/**
+ * Reads a property (path already encoded) for immediate use: the value is at returnedPtr() /
+ * returnedSize() (memory.ts), valid until the next such read; nothing is allocated for it.
+ */
+export function readPropertyTransient(encodedPath: ArrayBuffer): u32 {
+  resetSlots();
+  expectTransient();
+  const status = imp.proxy_get_property(ptr(encodedPath), len(encodedPath), outPtr(), outSize());
+  endTransient();
+  return status;
+}
+
 export function setProperty(path: Array<string>, value: ArrayBuffer): u32 {
-  const pathBytes = encodedPath(path, path.join("\0"));
+  const pathBytes = encodePropertyPath(path);
   return imp.proxy_set_property(ptr(pathBytes), len(pathBytes), ptr(value), len(value));
 }
 

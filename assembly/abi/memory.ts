@@ -5,8 +5,37 @@
 
 /** Exported as `malloc`: a pinned ArrayBuffer of `size` bytes (see takeReturnedBytes). */
 export function malloc(size: usize): usize {
+  if (transientNext) {
+    transientNext = false;
+    return transientBlock(size);
+  }
   return __pin(__new(size, idof<ArrayBuffer>()));
 }
+
+// Data the caller reads at once and keeps nothing of (a property value decoded into a CEL value)
+// is returned into one reused unmanaged block: no object, no pin, nothing to collect.
+let transientNext = false;
+let transient: usize = 0;
+let transientSize: usize = 0;
+
+function transientBlock(size: usize): usize {
+  if (size > transientSize) {
+    if (transient != 0) heap.free(transient);
+    transientSize = max<usize>(size, 256);
+    transient = heap.alloc(transientSize);
+  }
+  return transient;
+}
+
+/** The next host call returns transient data: its first malloc gets the reused block. */
+export function expectTransient(): void { transientNext = true; }
+
+/** After that host call: a malloc it did not make is not given to a later one. */
+export function endTransient(): void { transientNext = false; }
+
+/** Pointer and size of what the last transient call returned (valid until the next one). */
+export function returnedPtr(): usize { return load<usize>(slotA); }
+export function returnedSize(): usize { return <usize>load<u32>(slotB); }
 
 // Out-slots for host calls that return (pointer, size) or a scalar. Static, so reading them
 // never allocates. Single-threaded VM: a slot is read right after the call that filled it.
@@ -39,7 +68,35 @@ export function takeReturnedBytes(): ArrayBuffer {
 /** The returned block as UTF-8 text. */
 export function takeReturnedString(): string {
   const bytes = takeReturnedBytes();
-  return String.UTF8.decodeUnsafe(changetype<usize>(bytes), <usize>bytes.byteLength);
+  return decodeUtf8(changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/**
+ * UTF-8 bytes as a string, exactly as String.UTF8.decodeUnsafe reads them; ASCII (headers,
+ * attribute values, JSON keys) is widened straight into a string of the final size.
+ */
+export function decodeUtf8(ptr: usize, len: usize): string {
+  if (len == 0) return "";
+  for (let i: usize = 0; i < len; i++) {
+    if (load<u8>(ptr + i) >= 0x80) return String.UTF8.decodeUnsafe(ptr, len);
+  }
+  const out = __new(len << 1, idof<String>());
+  for (let i: usize = 0; i < len; i++) store<u16>(out + (i << 1), <u16>load<u8>(ptr + i));
+  return changetype<string>(out);
+}
+
+/** True when every byte is ASCII: such bytes compare, and encode back, as the string they decode to. */
+export function isAscii(ptr: usize, len: usize): bool {
+  for (let i: usize = 0; i < len; i++) if (load<u8>(ptr + i) >= 0x80) return false;
+  return true;
+}
+
+/** ASCII bytes equal to `s` (false when `s` is not ASCII). */
+export function asciiEquals(ptr: usize, len: usize, s: string): bool {
+  if (<usize>s.length != len) return false;
+  const p = changetype<usize>(s);
+  for (let i: usize = 0; i < len; i++) if (<u16>load<u8>(ptr + i) != load<u16>(p + (i << 1))) return false;
+  return true;
 }
 
 /** After a failed call: a block the host may have allocated anyway becomes garbage. */

@@ -1,5 +1,6 @@
 // The CEL syntax tree. Each node keeps the offset it starts at, for error messages.
 import { Value } from "./value";
+import { AttrPath, attrPath } from "./attr-path";
 
 export enum NodeKind {
   Literal, Ident, Select, Index, Call, List, Map, Not, Negate, And, Or, Conditional, Binary,
@@ -10,35 +11,47 @@ export class Node {
   constructor(public kind: NodeKind, public pos: i32) {}
   /** For identifier/select/index chains with literal keys: the attribute path they name. */
   path: Array<string> | null = null;
-  /** The path joined with NUL, computed once: the resolver's cache key. */
-  pathKey: string = "";
+  /** The path, interned: what the resolver is asked for. */
+  attr: AttrPath | null = null;
 }
-
-function keyOf(path: Array<string>): string { return path.join("\0"); }
 
 export class LiteralNode extends Node {
   constructor(pos: i32, public value: Value) { super(NodeKind.Literal, pos); }
 }
 
 export class IdentNode extends Node {
-  constructor(pos: i32, public name: string) { super(NodeKind.Ident, pos); this.path = [name]; }
+  constructor(pos: i32, public name: string) { super(NodeKind.Ident, pos); const p = [name]; this.path = p; this.attr = attrPath(p); }
 }
 
 export class SelectNode extends Node {
   constructor(pos: i32, public operand: Node, public field: string) {
     super(NodeKind.Select, pos);
     const base = operand.path;
-    if (base !== null) { const p = base.slice(0); p.push(field); this.path = p; this.pathKey = keyOf(p); }
+    if (base !== null) { const p = base.slice(0); p.push(field); this.path = p; this.attr = attrPath(p); }
   }
 }
 
 export class IndexNode extends Node {
+  /**
+   * `x.split('sep')[k]` with a literal non-empty separator and int index: the evaluator finds the
+   * k-th part without building the list (null otherwise).
+   */
+  splitSeparator: string | null = null;
+  splitPart: i64 = 0;
+
   constructor(pos: i32, public operand: Node, public index: Node) {
     super(NodeKind.Index, pos);
     const base = operand.path;
     if (base !== null && index.kind == NodeKind.Literal) {
       const key = (<LiteralNode>index).value;
-      if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); this.path = p; this.pathKey = keyOf(p); }
+      if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); this.path = p; this.attr = attrPath(p); }
+    }
+    if (operand.kind == NodeKind.Call && index.kind == NodeKind.Literal && (<LiteralNode>index).value.kind == 2 /* Int */) {
+      const call = <CallNode>operand;
+      if (call.fn == "split" && call.target !== null && call.args.length == 1 && call.args[0].kind == NodeKind.Literal) {
+        const sep = (<LiteralNode>call.args[0]).value;
+        if (sep.kind == 5 /* String */ && sep.s.length > 0) { this.splitSeparator = sep.s; this.splitPart = (<LiteralNode>index).value.i; }
+      }
     }
   }
 }

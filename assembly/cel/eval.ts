@@ -79,16 +79,17 @@ export class Evaluator {
   private ident(node: IdentNode): Value {
     const bound = this.scope.lookup(node.name);
     if (bound !== null) return bound;
-    if (!this.resolver.isRoot(node.name)) return Value.error("undeclared reference to '" + node.name + "'");
-    const v = this.resolver.resolve(node.path!, node.pathKey);
+    const attr = node.attr!;
+    if (!this.resolver.isRoot(attr)) return Value.error("undeclared reference to '" + node.name + "'");
+    const v = this.resolver.resolve(attr);
     return v !== null ? v : Value.error("no such attribute '" + node.name + "'");
   }
 
   private attribute(node: Node): Value {
-    const path = node.path!;
-    if (!this.resolver.isRoot(path[0])) return Value.error("undeclared reference to '" + path[0] + "'");
-    const v = this.resolver.resolve(path, node.pathKey);
-    return v !== null ? v : Value.error("no such key: " + path.join("."));
+    const attr = node.attr!;
+    if (!this.resolver.isRoot(attr)) return Value.error("undeclared reference to '" + attr.root + "'");
+    const v = this.resolver.resolve(attr);
+    return v !== null ? v : Value.error("no such key: " + attr.segments.join("."));
   }
 
   private select(node: SelectNode): Value {
@@ -102,6 +103,8 @@ export class Evaluator {
   private index(node: IndexNode): Value {
     const path = node.path;
     if (path !== null && !this.boundRoot(path)) return this.attribute(node);
+    const separator = node.splitSeparator;
+    if (separator !== null) return this.splitPart(<CallNode>node.operand, separator, node.splitPart, node.index);
     const operand = this.eval(node.operand);
     if (operand.isError) return operand;
     const key = this.eval(node.index);
@@ -109,12 +112,33 @@ export class Evaluator {
     return indexValue(operand, key);
   }
 
+  /** `target.split(separator)[part]`: the part found in place; anything but a string target goes the general way. */
+  private splitPart(call: CallNode, separator: string, part: i64, index: Node): Value {
+    const target = this.eval(call.target!);
+    if (target.isError) return target;
+    if (target.kind != Kind.String) {
+      const list = callFunction(call.fn, target, [this.eval(call.args[0])]);
+      return list.isError ? list : indexValue(list, this.eval(index));
+    }
+    if (part < 0) return Value.error("index out of range: " + part.toString());
+    const s = target.s;
+    let pos = 0;
+    for (let i: i64 = 0; i < part; i++) {
+      const at = s.indexOf(separator, pos);
+      if (at < 0) return Value.error("index out of range: " + part.toString());
+      pos = at + separator.length;
+    }
+    const end = s.indexOf(separator, pos);
+    return Value.string(end < 0 ? s.substring(pos) : s.substring(pos, end));
+  }
+
   private has(node: HasNode): Value {
     const select = node.select;
     const path = select.path;
     if (path !== null && !this.boundRoot(path)) {
-      if (!this.resolver.isRoot(path[0])) return Value.error("undeclared reference to '" + path[0] + "'");
-      return Value.bool(this.resolver.resolve(path, select.pathKey) !== null);
+      const attr = select.attr!;
+      if (!this.resolver.isRoot(attr)) return Value.error("undeclared reference to '" + attr.root + "'");
+      return Value.bool(this.resolver.resolve(attr) !== null);
     }
     const operand = this.eval(select.operand);
     if (operand.isError) return operand;

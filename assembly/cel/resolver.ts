@@ -1,12 +1,13 @@
 // Where attribute values come from. The evaluator asks for whole paths ("request.url_path",
 // "auth.identity.tier"), so the filter can fetch exactly what an expression names.
 import { Value } from "./value";
+import { AttrPath } from "./attr-path";
 
 export class Resolver {
-  /** The value at `path` (`key` is the path joined with NUL), or null when it does not exist. */
-  resolve(path: Array<string>, key: string): Value | null { return null; }
-  /** Whether `name` is an attribute root at all (else: "undeclared reference"). */
-  isRoot(name: string): bool { return false; }
+  /** The value at `path`, or null when it does not exist. */
+  resolve(path: AttrPath): Value | null { return null; }
+  /** Whether the path's root is an attribute root at all (else: "undeclared reference"). */
+  isRoot(path: AttrPath): bool { return false; }
   /** requestBodyJSON / responseBodyJSON: the value at a JSON pointer, or null. */
   bodyJson(response: bool, pointer: string): Value | null { return null; }
 }

@@ -1,7 +1,8 @@
 // The `auth` action (design §3.4): what we send Authorino and how its answer is applied, as
 // wasm-shim does (research/wasm-shim.md §2 "auth", §3).
-import { Kind, Resolver, toStringValue } from "../cel";
+import { Kind, Resolver, toStringValue, AttrPath, attrPath } from "../cel";
 import { HeaderPair } from "../abi/pairs";
+import { HeaderMap } from "../abi/header-map";
 import { Action, RequestDatum } from "./config";
 import { writePeer, writeMapEntry } from "../proto/auth";
 import { isScalar } from "../proto/struct";
@@ -14,17 +15,13 @@ export const CHECK_REQUEST_ATTRIBUTES: Array<Array<string>> = [
   ["request", "query"], ["request", "protocol"], ["request", "size"],
 ];
 
-const SOURCE_ADDRESS = ["source", "address"], DESTINATION_ADDRESS = ["destination", "address"];
-const REQUEST_TIME = ["request", "time"], REQUEST_ID = ["request", "id"], REQUEST_METHOD = ["request", "method"];
-const REQUEST_PATH = ["request", "path"], REQUEST_HOST = ["request", "host"], REQUEST_SCHEME = ["request", "scheme"];
-const REQUEST_QUERY = ["request", "query"], REQUEST_PROTOCOL = ["request", "protocol"], REQUEST_SIZE = ["request", "size"];
-const SOURCE_ADDRESS_KEY = SOURCE_ADDRESS.join("\0"), DESTINATION_ADDRESS_KEY = DESTINATION_ADDRESS.join("\0");
-const REQUEST_TIME_KEY = REQUEST_TIME.join("\0"), REQUEST_ID_KEY = REQUEST_ID.join("\0"), REQUEST_METHOD_KEY = REQUEST_METHOD.join("\0");
-const REQUEST_PATH_KEY = REQUEST_PATH.join("\0"), REQUEST_HOST_KEY = REQUEST_HOST.join("\0"), REQUEST_SCHEME_KEY = REQUEST_SCHEME.join("\0");
-const REQUEST_QUERY_KEY = REQUEST_QUERY.join("\0"), REQUEST_PROTOCOL_KEY = REQUEST_PROTOCOL.join("\0"), REQUEST_SIZE_KEY = REQUEST_SIZE.join("\0");
+const SOURCE_ADDRESS = attrPath(["source", "address"]), DESTINATION_ADDRESS = attrPath(["destination", "address"]);
+const REQUEST_TIME = attrPath(["request", "time"]), REQUEST_ID = attrPath(["request", "id"]), REQUEST_METHOD = attrPath(["request", "method"]);
+const REQUEST_PATH = attrPath(["request", "path"]), REQUEST_HOST = attrPath(["request", "host"]), REQUEST_SCHEME = attrPath(["request", "scheme"]);
+const REQUEST_QUERY = attrPath(["request", "query"]), REQUEST_PROTOCOL = attrPath(["request", "protocol"]), REQUEST_SIZE = attrPath(["request", "size"]);
 
-function text(attrs: Resolver, path: Array<string>, key: string): string {
-  const v = attrs.resolve(path, key);
+function text(attrs: Resolver, path: AttrPath): string {
+  const v = attrs.resolve(path);
   if (v === null || v.isError) return "";
   if (v.kind == Kind.String) return v.s;
   const s = toStringValue(v);
@@ -46,21 +43,21 @@ function writePeerAddress(w: ProtoWriter, field: u32, full: string): void {
  * CheckRequest{attributes = 1: AttributeContext{source 1, destination 2, request 4: {time 1, http 2},
  * context_extensions 10, metadata_context 11}}, written straight into the shared writer.
  */
-export function buildCheckRequest(action: Action, requestData: Array<RequestDatum>, attrs: Resolver, headers: Array<HeaderPair>): ArrayBuffer {
+export function buildCheckRequest(action: Action, requestData: Array<RequestDatum>, attrs: Resolver, headers: HeaderMap): ArrayBuffer {
   // Everything that reads attributes first: the writer is not re-entrant.
-  const source = text(attrs, SOURCE_ADDRESS, SOURCE_ADDRESS_KEY);
-  const destination = text(attrs, DESTINATION_ADDRESS, DESTINATION_ADDRESS_KEY);
-  const time = attrs.resolve(REQUEST_TIME, REQUEST_TIME_KEY);
+  const source = text(attrs, SOURCE_ADDRESS);
+  const destination = text(attrs, DESTINATION_ADDRESS);
+  const time = attrs.resolve(REQUEST_TIME);
   const timeNs: i64 = time !== null && time.kind == Kind.Timestamp ? time.i : 0;
-  const id = text(attrs, REQUEST_ID, REQUEST_ID_KEY);
-  const method = text(attrs, REQUEST_METHOD, REQUEST_METHOD_KEY);
-  const path = text(attrs, REQUEST_PATH, REQUEST_PATH_KEY);
-  const host = text(attrs, REQUEST_HOST, REQUEST_HOST_KEY);
-  const scheme = text(attrs, REQUEST_SCHEME, REQUEST_SCHEME_KEY);
-  const query = text(attrs, REQUEST_QUERY, REQUEST_QUERY_KEY);
-  const sizeValue = attrs.resolve(REQUEST_SIZE, REQUEST_SIZE_KEY);
+  const id = text(attrs, REQUEST_ID);
+  const method = text(attrs, REQUEST_METHOD);
+  const path = text(attrs, REQUEST_PATH);
+  const host = text(attrs, REQUEST_HOST);
+  const scheme = text(attrs, REQUEST_SCHEME);
+  const query = text(attrs, REQUEST_QUERY);
+  const sizeValue = attrs.resolve(REQUEST_SIZE);
   const size: i64 = sizeValue !== null && sizeValue.kind == Kind.Int ? sizeValue.i : 0;
-  const protocol = text(attrs, REQUEST_PROTOCOL, REQUEST_PROTOCOL_KEY);
+  const protocol = text(attrs, REQUEST_PROTOCOL);
   const values = requestDataValues(requestData, attrs);
 
   const w = sharedWriter();
@@ -95,7 +92,30 @@ export function buildCheckRequest(action: Action, requestData: Array<RequestDatu
 }
 
 /** Repeated headers joined with "," as Envoy's ext_authz does, at the place of the first. */
-function writeHeaders(w: ProtoWriter, headers: Array<HeaderPair>): void {
+function writeHeaders(w: ProtoWriter, headers: HeaderMap): void {
+  if (!headers.ascii) { writeDecodedHeaders(w, headers.pairs()); return; }
+  // ASCII: the bytes are the strings, written as they came.
+  for (let i = 0; i < headers.count; i++) {
+    let seen = false;
+    for (let j = 0; j < i; j++) if (headers.sameKey(i, j)) { seen = true; break; }
+    if (seen) continue;
+    const entry = w.begin(3);
+    w.bytesFieldRaw(1, headers.keyPtr(i), <i32>headers.keyLength(i));
+    const value = w.begin(2);
+    w.raw(headers.valuePtr(i), <i32>headers.valueLength(i));
+    for (let k = i + 1; k < headers.count; k++) {
+      if (!headers.sameKey(i, k)) continue;
+      w.raw(COMMA, 1);
+      w.raw(headers.valuePtr(k), <i32>headers.valueLength(k));
+    }
+    w.end(value);
+    w.end(entry);
+  }
+}
+
+const COMMA = memory.data<u8>([44]);
+
+function writeDecodedHeaders(w: ProtoWriter, headers: Array<HeaderPair>): void {
   for (let i = 0; i < headers.length; i++) {
     const key = headers[i].key;
     let seen = false;

@@ -7,7 +7,7 @@
 // Envoy histograms take integers: durations are in milliseconds where GIE uses seconds.
 import { MetricType } from "../abi/enums";
 import { defineMetric, incrementMetric, recordMetric, currentTimeNanoseconds } from "../abi/hostcalls";
-import { Resolver, Kind } from "../cel";
+import { Resolver, Kind, attrPath } from "../cel";
 import { RequestDatum } from "./config";
 import { descriptorValue } from "./descriptors";
 import { TokenUsage } from "./usage";
@@ -143,12 +143,14 @@ function clean(value: string): string {
   return out;
 }
 
+const CONTENT_LENGTH = attrPath(["request", "headers", "content-length"]);
+
 /**
  * The request body's size in bytes, as Envoy's request.size: Content-Length when sent (read from the
  * captured headers, no host call), else the body bytes received (chunked uploads).
  */
 function requestSize(attrs: Resolver, stats: RequestStats): i64 {
-  const length = attrs.resolve(["request", "headers", "content-length"], "request\0headers\0content-length");
+  const length = attrs.resolve(CONTENT_LENGTH);
   if (length !== null && length.kind == Kind.String) {
     const n = I64.parseInt(length.s);
     if (n >= 0) return n;

@@ -7,7 +7,7 @@ import { parsePluginConfig, PluginConfig, ServiceType } from "./config";
 import { HostIndex } from "./routing";
 import { FilterMetrics, MetricsOptions } from "./metrics";
 import { RequestFlow } from "./request-flow";
-import { Expression } from "../cel";
+import { Expression, AttrPath, attrPath } from "../cel";
 import { CHECK_REQUEST_ATTRIBUTES } from "./auth-check";
 import { parseJson, JsonValue, JsonKind } from "../json";
 import { buildPlans, SetPlan, NodeKind } from "./plan";
@@ -24,9 +24,8 @@ export class Plugin extends RootContext {
   /** One plan per action set, index for index. */
   plans: Array<SetPlan> = [];
   metrics: FilterMetrics = new FilterMetrics([], new MetricsOptions());
-  requestAttributePaths: Array<Array<string>> = [];
-  /** The NUL-joined keys of requestAttributePaths, index for index. */
-  requestAttributeKeys: Array<string> = [];
+  /** Request attributes every request reads (warmed while the request headers are there). */
+  requestAttributePaths: Array<AttrPath> = [];
   responseBodyPointers: Array<string> = [];
   /** JSON pointers read from the request body; empty when no expression uses requestBodyJSON. */
   requestBodyPointers: Array<string> = [];
@@ -102,7 +101,6 @@ export class Plugin extends RootContext {
   /** Collects every attribute path and body pointer the plans can read. */
   private planAttributes(): void {
     this.requestAttributePaths = [];
-    this.requestAttributeKeys = [];
     const expressions = new Array<Expression>();
     let usesAuth = false;
     for (let p = 0; p < this.plans.length; p++) {
@@ -125,7 +123,7 @@ export class Plugin extends RootContext {
       for (let a = 0; a < expr.attributes.length; a++) {
         const path = expr.attributes[a];
         const key = path.join("\0");
-        if (WARM_ROOTS.includes(path[0]) && !seen.has(key)) { seen.add(key); this.requestAttributePaths.push(path); this.requestAttributeKeys.push(key); }
+        if (WARM_ROOTS.includes(path[0]) && !seen.has(key)) { seen.add(key); this.requestAttributePaths.push(attrPath(path)); }
       }
       for (let p = 0; p < expr.responseBodyPointers.length; p++) pointers.add(expr.responseBodyPointers[p]);
       for (let p = 0; p < expr.requestBodyPointers.length; p++) requestPointers.add(expr.requestBodyPointers[p]);
@@ -135,7 +133,7 @@ export class Plugin extends RootContext {
     if (usesAuth) {
       for (let i = 0; i < CHECK_REQUEST_ATTRIBUTES.length; i++) {
         const key = CHECK_REQUEST_ATTRIBUTES[i].join("\0");
-        if (!seen.has(key)) { seen.add(key); this.requestAttributePaths.push(CHECK_REQUEST_ATTRIBUTES[i]); this.requestAttributeKeys.push(key); }
+        if (!seen.has(key)) { seen.add(key); this.requestAttributePaths.push(attrPath(CHECK_REQUEST_ATTRIBUTES[i])); }
       }
     }
   }

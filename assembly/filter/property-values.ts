@@ -3,8 +3,7 @@
 // a pairs blob is a map, a non-text 8-byte value a double (JSON numbers in a Struct are
 // doubles), a single 0/1 byte a bool, anything else a string.
 import { Value, CelMap } from "../cel";
-import { decodeBytePairs } from "../abi/pairs";
-import { decodeI64, decodeF64 } from "../abi/property";
+import { decodeUtf8 } from "../abi/memory";
 import { JsonValue, JsonKind, parseJson } from "../json";
 
 export enum AttrType { String, Int, Uint, Bool, Timestamp, Inferred }
@@ -32,37 +31,45 @@ export function attributeType(path: Array<string>): AttrType {
   return AttrType.Inferred;
 }
 
-export function decodeTyped(bytes: ArrayBuffer, type: AttrType): Value {
+/** A property value of a known type, read where the host put it (`ptr`, `len`). */
+export function decodeTyped(ptr: usize, len: usize, type: AttrType): Value {
   switch (type) {
-    case AttrType.String: return Value.string(String.UTF8.decode(bytes));
-    case AttrType.Int: return bytes.byteLength == 8 ? Value.int(decodeI64(bytes)) : Value.error("malformed int attribute");
-    case AttrType.Uint: return bytes.byteLength == 8 ? Value.uint(<u64>decodeI64(bytes)) : Value.error("malformed uint attribute");
-    case AttrType.Bool: return Value.bool(bytes.byteLength > 0 && (load<u8>(changetype<usize>(bytes)) & 1) == 1);
-    case AttrType.Timestamp: return bytes.byteLength == 8 ? Value.timestamp(decodeI64(bytes)) : Value.error("malformed timestamp attribute");
-    default: return inferValue(bytes, 0);
+    case AttrType.String: return Value.string(decodeUtf8(ptr, len));
+    case AttrType.Int: return len == 8 ? Value.int(load<i64>(ptr)) : Value.error("malformed int attribute");
+    case AttrType.Uint: return len == 8 ? Value.uint(load<u64>(ptr)) : Value.error("malformed uint attribute");
+    case AttrType.Bool: return Value.bool(len > 0 && (load<u8>(ptr) & 1) == 1);
+    case AttrType.Timestamp: return len == 8 ? Value.timestamp(load<i64>(ptr)) : Value.error("malformed timestamp attribute");
+    default: return inferValue(ptr, len, 0);
   }
 }
 
-export function inferValue(bytes: ArrayBuffer, depth: i32): Value {
-  const n = bytes.byteLength;
-  if (n >= 4 && depth < 16 && isPairsBlob(bytes)) {
-    const pairs = decodeBytePairs(bytes);
+export function inferValue(ptr: usize, len: usize, depth: i32): Value {
+  if (len >= 4 && depth < 16 && isPairsBlob(ptr, len)) {
+    // The layout was checked whole: every pair is there.
+    const count = <usize>load<u32>(ptr);
     const m = new CelMap();
-    for (let i = 0; i < pairs.length; i++) m.setString(String.UTF8.decode(pairs[i].key), inferValue(pairs[i].value, depth + 1));
+    let lengths = ptr + 4;
+    let data = ptr + 4 + 8 * count;
+    for (let i: usize = 0; i < count; i++) {
+      const k = <usize>load<u32>(lengths), v = <usize>load<u32>(lengths + 4);
+      lengths += 8;
+      const key = decodeUtf8(data, k);
+      m.setString(key, inferValue(data + k + 1, v, depth + 1));
+      data += k + 1 + v + 1;
+    }
     return Value.mapOf(m);
   }
-  if (n == 8 && !isText(bytes)) return Value.double(decodeF64(bytes));
-  if (n == 1) {
-    const b = load<u8>(changetype<usize>(bytes));
+  if (len == 8 && !isText(ptr, len)) return Value.double(load<f64>(ptr));
+  if (len == 1) {
+    const b = load<u8>(ptr);
     if (b == 0 || b == 1) return Value.bool(b == 1);
   }
-  return Value.string(String.UTF8.decode(bytes));
+  return Value.string(decodeUtf8(ptr, len));
 }
 
 /** Exactly the pairs layout: counts and lengths add up to the size, with NUL terminators. */
-function isPairsBlob(bytes: ArrayBuffer): bool {
-  const base = changetype<usize>(bytes);
-  const size = <u64>bytes.byteLength;
+function isPairsBlob(base: usize, len: usize): bool {
+  const size = <u64>len;
   const count = <u64>load<u32>(base);
   if (count > 1024 || 4 + 8 * count > size) return false;
   let offset: u64 = 4 + 8 * count;
@@ -76,9 +83,8 @@ function isPairsBlob(bytes: ArrayBuffer): bool {
   return offset == size;
 }
 
-function isText(bytes: ArrayBuffer): bool {
-  const base = changetype<usize>(bytes);
-  for (let i = 0; i < bytes.byteLength; i++) {
+function isText(base: usize, len: usize): bool {
+  for (let i: usize = 0; i < len; i++) {
     const c = load<u8>(base + i);
     if (c < 0x20 && c != 9 && c != 10 && c != 13) return false;
     if (c == 0x7f) return false;
@@ -107,8 +113,8 @@ export function jsonToValue(j: JsonValue): Value {
 }
 
 /** Filter-state values written by other filters are often JSON; plain text stays a string. */
-export function jsonOrString(bytes: ArrayBuffer): Value {
-  const text = String.UTF8.decode(bytes);
+export function jsonOrString(ptr: usize, len: usize): Value {
+  const text = decodeUtf8(ptr, len);
   const parsed = parseJson(text);
   if (parsed.ok) return jsonToValue(<JsonValue>parsed.value);
   return Value.string(text);

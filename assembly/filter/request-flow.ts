@@ -7,7 +7,7 @@ import { HttpContext, RootContext } from "../abi/context";
 import { HeaderPair } from "../abi/pairs";
 import { MapType, BufferType, HeadersStatus, DataStatus, TrailersStatus, WasmResult } from "../abi/enums";
 import {
-  getHeaderMapPairs, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setProperty,
+  getHeaderMap, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setProperty,
   currentTimeNanoseconds, logDebug, debugEnabled, logWarn, logInfo,
 } from "../abi/hostcalls";
 import { ServiceConfig } from "./config";
@@ -52,12 +52,12 @@ export class RequestFlow extends HttpContext {
   // ---- request phase ---------------------------------------------------------------------
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): i32 {
-    const pairs = getHeaderMapPairs(MapType.RequestHeaders);
-    this.attrs.captureRequestHeaders(pairs);
-    const id = headerValue(pairs, "x-request-id");
+    const headers = getHeaderMap(MapType.RequestHeaders);
+    this.attrs.captureRequestHeaders(headers);
+    const id = headers.get("x-request-id");
     this.requestId = isHeaderValue(id) ? id : "";
-    let authority = headerValue(pairs, ":authority");
-    if (authority.length == 0) authority = headerValue(pairs, "host");
+    let authority = headers.get(":authority");
+    if (authority.length == 0) authority = headers.get("host");
     const candidates = this.plugin.hosts.candidates(authority);
     if (candidates.length == 0) {
       if (debugEnabled()) logDebug("no action set for host '" + authority + "'");
@@ -67,8 +67,7 @@ export class RequestFlow extends HttpContext {
     this.hostMatched = true;
     // Request attributes vanish once the request continues: read all the config needs now.
     const paths = this.plugin.requestAttributePaths;
-    const keys = this.plugin.requestAttributeKeys;
-    for (let i = 0; i < paths.length; i++) this.attrs.warm(paths[i], keys[i]);
+    for (let i = 0; i < paths.length; i++) this.attrs.warm(paths[i]);
     const holds: Array<bool> = [false];
     let chosen = -1;
     for (let i = 0; i < candidates.length; i++) {
@@ -95,7 +94,7 @@ export class RequestFlow extends HttpContext {
       this.requestBodyComplete = endOfStream;
       if (endOfStream) body.finish();
     }
-    const ctx = new TaskContext(this.attrs, new FlowEffects(this), this.plugin.config, this.stats, pairs);
+    const ctx = new TaskContext(this.attrs, new FlowEffects(this), this.plugin.config, this.stats, headers);
     const executor = new Executor(plan, ctx);
     this.ctx = ctx;
     this.executor = executor;
@@ -212,11 +211,11 @@ export class RequestFlow extends HttpContext {
     // As wasm-shim: the request id goes back only on requests a hostname matched.
     const idHeader = this.plugin.config.requestIdHeader;
     if (idHeader.length > 0 && this.requestId.length > 0 && this.hostMatched) replaceHeaderMapValue(MapType.ResponseHeaders, idHeader, this.requestId);
-    const pairs = getHeaderMapPairs(MapType.ResponseHeaders);
-    this.status = <u32>I32.parseInt(headerValue(pairs, ":status"));
-    this.attrs.captureResponseHeaders(pairs);
+    const headers = getHeaderMap(MapType.ResponseHeaders);
+    this.status = <u32>I32.parseInt(headers.get(":status"));
+    this.attrs.captureResponseHeaders(headers);
     if (this.status >= 200 && this.status < 300) {
-      const mode = BodyCapture.responseModeFor(headerValue(pairs, "content-type"));
+      const mode = BodyCapture.responseModeFor(headers.get("content-type"));
       if (mode != BodyMode.Ignore) {
         this.capture = new BodyCapture(mode, this.plugin.responseBodyPointers);
         this.attrs.responseBody = this.capture;
@@ -308,9 +307,4 @@ function isHeaderValue(s: string): bool {
     if ((c < 0x20 && c != 9) || c > 0x7e) return false;
   }
   return true;
-}
-
-function headerValue(pairs: Array<HeaderPair>, name: string): string {
-  for (let i = 0; i < pairs.length; i++) if (pairs[i].key == name) return pairs[i].value;
-  return "";
 }

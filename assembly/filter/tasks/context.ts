@@ -4,6 +4,7 @@
 // request allocates no result objects.
 import { Value } from "../../cel";
 import { HeaderPair } from "../../abi/pairs";
+import { HeaderMap } from "../../abi/header-map";
 import { StreamAttributes } from "../attributes";
 import { PluginConfig, ServiceConfig } from "../config";
 import { RequestStats } from "../metrics";
@@ -41,5 +42,5 @@ export class TaskContext {
   responseHeadersToAdd: Array<HeaderPair> = [];
 
   constructor(public attrs: StreamAttributes, public effects: StreamEffects, public config: PluginConfig,
-              public stats: RequestStats, public requestHeaders: Array<HeaderPair>) {}
+              public stats: RequestStats, public requestHeaders: HeaderMap) {}
 }
