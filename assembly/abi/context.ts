@@ -6,6 +6,8 @@ import { HeadersStatus, DataStatus, TrailersStatus, WasmResult, BufferType } fro
 import { HeaderPair } from "./pairs";
 import * as host from "./hostcalls";
 
+const NO_TOKENS = new Array<u32>(0);
+
 export class RootContext {
   constructor(public readonly contextId: u32) {}
 
@@ -46,8 +48,8 @@ export class RootContext {
 export class HttpContext {
   /** Set once a local reply was sent: a second one would hang the stream in Envoy. */
   localReplySent: bool = false;
-  /** Tokens of calls in flight, cancelled-by-forgetting when the stream is deleted. */
-  readonly pendingTokens: Array<u32> = new Array<u32>();
+  /** Tokens of calls in flight, cancelled-by-forgetting when the stream is deleted (made on the first call). */
+  pendingTokens: Array<u32> = NO_TOKENS;
 
   constructor(public readonly contextId: u32, public readonly root: RootContext) {}
 
@@ -75,6 +77,7 @@ export class HttpContext {
     const dispatch = host.grpcCall(cluster, service, method, initialMetadata, message, timeoutMs);
     if (dispatch.status == WasmResult.Ok) {
       grpcCallOwners.set(dispatch.token, this.contextId);
+      if (this.pendingTokens === NO_TOKENS) this.pendingTokens = new Array<u32>();
       this.pendingTokens.push(dispatch.token);
     }
     return dispatch;
@@ -92,8 +95,12 @@ export class HttpContext {
   continueResponse(): void { host.continueStream(1); }
 
   forgetToken(token: u32): void {
-    const index = this.pendingTokens.indexOf(token);
-    if (index >= 0) this.pendingTokens.splice(index, 1);
+    const tokens = this.pendingTokens;
+    const index = tokens.indexOf(token);
+    if (index >= 0) {
+      for (let i = index + 1; i < tokens.length; i++) tokens[i - 1] = tokens[i];
+      tokens.length = tokens.length - 1;
+    }
     grpcCallOwners.delete(token);
   }
 }

@@ -180,10 +180,12 @@ export function currentTimeNanoseconds(): u64 {
 
 // ---- gRPC -------------------------------------------------------------------------------
 
-/** The outcome of dispatching a call: a token when status is Ok. */
+/** The outcome of dispatching a call: a token when status is Ok. One reused object: read it before the next call. */
 export class GrpcDispatch {
   constructor(public status: u32, public token: u32) {}
 }
+
+const lastDispatch = new GrpcDispatch(0, 0);
 
 export function grpcCall(cluster: string, service: string, method: string,
                          initialMetadata: Array<HeaderPair>, message: ArrayBuffer,
@@ -197,7 +199,9 @@ export function grpcCall(cluster: string, service: string, method: string,
   writePairs(initialMetadata, md);
   resetSlots();
   const status = imp.proxy_grpc_call(c, cLen, s, sLen, m, mLen, md, mdLen, ptr(message), len(message), timeoutMs, outPtr());
-  return new GrpcDispatch(status, status == WasmResult.Ok ? u32Slot() : 0);
+  lastDispatch.status = status;
+  lastDispatch.token = status == WasmResult.Ok ? u32Slot() : 0;
+  return lastDispatch;
 }
 
 export function grpcCancel(token: u32): u32 {

@@ -17,12 +17,15 @@ const EXT_AUTHZ = "envoy.filters.http.ext_authz";
 const SOURCE_ADDRESS = attrPath(["source", "address"]);
 const REQUEST_URL_PATH = attrPath(["request", "url_path"]);
 
+const NO_SLOTS = new StaticArray<Value | null>(0);
+const NO_ROOTS = new Array<string>(0);
+
 /** Not yet looked up (null in a slot means: looked up, absent). */
 const UNRESOLVED = Value.error("unresolved");
 
 export class StreamAttributes extends Resolver {
   /** Cached values by path id: UNRESOLVED, null (absent) or the value. */
-  private slots: StaticArray<Value | null> = new StaticArray<Value | null>(0);
+  private slots: StaticArray<Value | null> = NO_SLOTS;
   requestHeaders: HeaderMap | null = null;
   responseHeaders: HeaderMap | null = null;
   /** The header maps as CEL maps (lowercased keys, repeated values joined), made when a whole map is read. */
@@ -30,10 +33,10 @@ export class StreamAttributes extends Resolver {
   private responseHeaderValues: CelMap | null = null;
   responseBody: BodyCapture | null = null;
   requestBody: BodyCapture | null = null;
-  /** The value store: stored paths as nested maps ("kuadrant.internal.response.body" → kuadrant → internal → ...). */
-  private stored: CelMap = new CelMap();
-  /** First segments of the paths the action set stores: roots its expressions may name. */
-  storeRoots: Array<string> = [];
+  /** The value store: stored paths as nested maps ("kuadrant.internal.response.body" → kuadrant → internal → ...); made by the first store. */
+  private stored: CelMap | null = null;
+  /** First segments of the paths the action set stores: roots its expressions may name (the plan's list). */
+  storeRoots: Array<string> = NO_ROOTS;
 
   isRoot(path: AttrPath): bool {
     return isHostRoot(path) || (this.storeRoots.length > 0 && this.storeRoots.includes(path.root));
@@ -42,7 +45,9 @@ export class StreamAttributes extends Resolver {
   /** Writes a value-store path (a later write of the same path replaces it). */
   store(path: string, value: Value): void {
     const segments = path.split(".");
-    let m = this.stored;
+    let root = this.stored;
+    if (root === null) { root = new CelMap(); this.stored = root; }
+    let m = root;
     for (let i = 0; i < segments.length - 1; i++) {
       const next = m.getString(segments[i]);
       if (next !== null && next.kind == Kind.Map) { m = next.entries(); continue; }
@@ -69,8 +74,9 @@ export class StreamAttributes extends Resolver {
 
   resolve(path: AttrPath): Value | null {
     // Stored values appear as the request runs: never cached.
-    if (this.stored.size > 0) {
-      const stored = this.stored.getString(path.root);
+    const store = this.stored;
+    if (store !== null) {
+      const stored = store.getString(path.root);
       if (stored !== null) return selectPath(stored, path.segments, 1);
     }
     if (this.storeRoots.length > 0 && path.root != "auth" && this.storeRoots.includes(path.root)) return null;

@@ -1,26 +1,41 @@
 // Reads what expressions need from a body without holding up the stream: JSON bodies are
 // buffered up to a cap and parsed at the end; SSE streams are parsed event by event, keeping
 // only the last value each pointer resolved to and the running token usage.
-import { parseJson, JsonValue, jsonPointer } from "../json";
+import { parseSelected, JsonValue, JsonSelection, jsonPointer } from "../json";
 import { Value } from "../cel";
 import { SseParser } from "./sse";
-import { TokenUsage } from "./usage";
+import { TokenUsage, selectUsage } from "./usage";
 import { jsonToValue } from "./property-values";
 
 export const MAX_JSON_BODY: i32 = 1 << 20;
 
 export enum BodyMode { Ignore, Json, Sse }
 
+const NO_CHUNKS = new Array<ArrayBuffer>(0);
+const NO_VALUES = new StaticArray<Value | null>(0);
+
+/** The parts of a body the token usage and these pointers read (made once per configuration). */
+export function bodySelection(pointers: Array<string>): JsonSelection {
+  const selection = selectUsage(new JsonSelection());
+  for (let i = 0; i < pointers.length; i++) selection.addPointer(pointers[i]);
+  return selection;
+}
+
 export class BodyCapture {
   readonly usage: TokenUsage = new TokenUsage();
-  private chunks: Array<ArrayBuffer> = [];
+  private chunks: Array<ArrayBuffer> = NO_CHUNKS;
   private size: i32 = 0;
   private sse: SseParser | null = null;
-  private values: Map<string, Value> = new Map();
+  /** The last value each pointer resolved to, index for index (made on the first). */
+  private values: StaticArray<Value | null> = NO_VALUES;
   overflowed: bool = false;
   finished: bool = false;
 
-  constructor(public mode: BodyMode, public pointers: Array<string>) {
+  private selection: JsonSelection;
+
+  /** `selection`: bodySelection(pointers), made once by the caller (made here when not given). */
+  constructor(public mode: BodyMode, public pointers: Array<string>, selection: JsonSelection | null = null) {
+    this.selection = selection !== null ? selection : bodySelection(pointers);
     if (mode == BodyMode.Sse) this.sse = new SseParser();
   }
 
@@ -41,6 +56,7 @@ export class BodyCapture {
     if (this.finished || chunk.byteLength == 0) return;
     if (this.mode == BodyMode.Json) {
       if (this.size + chunk.byteLength > MAX_JSON_BODY) { this.overflowed = true; this.chunks.length = 0; this.mode = BodyMode.Ignore; return; }
+      if (this.chunks === NO_CHUNKS) this.chunks = new Array<ArrayBuffer>();
       this.chunks.push(chunk);
       this.size += chunk.byteLength;
     } else if (this.mode == BodyMode.Sse) {
@@ -54,11 +70,16 @@ export class BodyCapture {
     if (this.finished) return;
     this.finished = true;
     if (this.mode == BodyMode.Json) {
-      const all = new Uint8Array(this.size);
-      let offset = 0;
-      for (let i = 0; i < this.chunks.length; i++) { all.set(Uint8Array.wrap(this.chunks[i]), offset); offset += this.chunks[i].byteLength; }
+      let text: string;
+      if (this.chunks.length == 1) text = String.UTF8.decode(this.chunks[0]);
+      else {
+        const all = new Uint8Array(this.size);
+        let offset = 0;
+        for (let i = 0; i < this.chunks.length; i++) { all.set(Uint8Array.wrap(this.chunks[i]), offset); offset += this.chunks[i].byteLength; }
+        text = String.UTF8.decode(all.buffer);
+      }
       this.chunks.length = 0;
-      const parsed = parseJson(String.UTF8.decode(all.buffer));
+      const parsed = parseSelected(text, this.selection);
       if (parsed.ok) this.observe(<JsonValue>parsed.value);
     } else if (this.mode == BodyMode.Sse) {
       const parser = this.sse!;
@@ -69,7 +90,11 @@ export class BodyCapture {
 
   /** The value at `pointer`: as written in the body (last SSE event that had it), else normalized usage. */
   valueAt(pointer: string): Value | null {
-    if (this.values.has(pointer)) return this.values.get(pointer);
+    const index = this.pointers.indexOf(pointer);
+    if (index >= 0 && index < this.values.length) {
+      const v = this.values[index];
+      if (v !== null) return v;
+    }
     const normalized = this.usage.byPointer(pointer);
     if (normalized >= 0) return Value.int(normalized);
     if (pointer == "/model" && this.usage.model.length > 0) return Value.string(this.usage.model);
@@ -80,7 +105,7 @@ export class BodyCapture {
     for (let i = 0; i < parser.events.length; i++) {
       const data = parser.events[i].data;
       if (data == "[DONE]") continue;
-      const parsed = parseJson(data);
+      const parsed = parseSelected(data, this.selection);
       if (parsed.ok) this.observe(<JsonValue>parsed.value);
     }
     parser.events.length = 0;
@@ -90,7 +115,9 @@ export class BodyCapture {
     this.usage.observe(doc);
     for (let i = 0; i < this.pointers.length; i++) {
       const v = jsonPointer(doc, this.pointers[i]);
-      if (v !== null && !v.isNull) this.values.set(this.pointers[i], jsonToValue(v));
+      if (v === null || v.isNull) continue;
+      if (this.values === NO_VALUES) this.values = new StaticArray<Value | null>(this.pointers.length);
+      this.values[i] = jsonToValue(v);
     }
   }
 }

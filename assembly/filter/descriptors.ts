@@ -1,21 +1,92 @@
 // Builds the RateLimitRequest of one action (design §3.3): domain = scope or ratelimit.domain;
 // descriptors[0] = entries of the conditionalData blocks whose predicates hold; descriptors[1] =
 // the requestData labels that resolve (a label that does not is left out, never fails the call);
-// hits_addend = ratelimit.hits_addend or 1.
+// hits_addend = ratelimit.hits_addend or 1. Values are evaluated into reused scratch arrays and the
+// message is written straight from them; literal entries and keys are encoded once per item.
 import { Value, Kind, Resolver, Expression, toStringValue } from "../cel";
-import { Action, RequestDatum, KEY_DOMAIN, KEY_HITS_ADDEND } from "./config";
-import { DescriptorEntry } from "../proto/ratelimit";
+import { Action, DataItem, RequestDatum, KEY_DOMAIN, KEY_HITS_ADDEND } from "./config";
+import { ProtoWriter, sharedWriter } from "../proto/wire";
 import { logDebug, debugEnabled } from "../abi/hostcalls";
 
+/**
+ * What buildRateLimitRequest found, in one reused object (the VM runs one callback at a time):
+ * read it, and encode() it, before the next build.
+ */
 export class BuiltRequest {
   domain: string = "";
-  descriptors: Array<Array<DescriptorEntry>> = [];
   hitsAddend: u32 = 1;
   /** Non-empty: nothing to send (e.g. no entries); not an error. */
   skip: string = "";
   /** Non-empty: evaluation failed; the service's failure mode decides. */
   failure: string = "";
+  /** descriptors[0]: the data items that apply and, index for index, their values (null: literal). */
+  readonly items: Array<DataItem> = [];
+  readonly values: Array<string | null> = [];
+  /** descriptors[1]: labels that resolved. */
+  readonly labelKeys: Array<string> = [];
+  readonly labelValues: Array<string> = [];
+
+  reset(domain: string): BuiltRequest {
+    this.domain = domain;
+    this.hitsAddend = 1;
+    this.skip = "";
+    this.failure = "";
+    this.items.length = 0;
+    this.values.length = 0;
+    this.labelKeys.length = 0;
+    this.labelValues.length = 0;
+    return this;
+  }
+
+  /** RateLimitRequest{domain = 1, descriptors = 2 (entries = 1: key = 1, value = 2), hits_addend = 3}. */
+  encode(): ArrayBuffer {
+    const w = sharedWriter();
+    w.stringField(1, this.domain);
+    const first = w.begin(2);
+    for (let i = 0; i < this.items.length; i++) {
+      const item = unchecked(this.items[i]);
+      const encoded = encodedItem(item);
+      const value = unchecked(this.values[i]);
+      if (value === null) { w.rawBuffer(encoded); continue; }
+      const entry = w.begin(1);
+      w.rawBuffer(encoded);
+      w.stringField(2, value);
+      w.end(entry);
+    }
+    w.end(first);
+    if (this.labelKeys.length > 0) {
+      const labels = w.begin(2);
+      for (let i = 0; i < this.labelKeys.length; i++) writeEntry(w, unchecked(this.labelKeys[i]), unchecked(this.labelValues[i]));
+      w.end(labels);
+    }
+    w.uint32Field(3, this.hitsAddend);
+    return w.finish();
+  }
 }
+
+function writeEntry(w: ProtoWriter, key: string, value: string): void {
+  const entry = w.begin(1);
+  w.stringField(1, key);
+  w.stringField(2, value);
+  w.end(entry);
+}
+
+/** A literal item's whole Entry field, or a computed item's key field (empty keys and values are not written). */
+function encodedItem(item: DataItem): ArrayBuffer {
+  let encoded = item.encoded;
+  if (encoded === null) {
+    const w = new ProtoWriter();
+    const literal = item.staticValue;
+    if (literal !== null) writeEntry(w, item.key, literal);
+    else w.stringField(1, item.key);
+    encoded = w.finish();
+    item.encoded = encoded;
+  }
+  return encoded;
+}
+
+const built = new BuiltRequest();
+const holds: Array<bool> = [false];
 
 /** Evaluates predicates (all must be true); returns null on success, else an error message. */
 export function allHold(predicates: Array<Expression>, attrs: Resolver, outcome: Array<bool>): string | null {
@@ -33,6 +104,7 @@ export function allHold(predicates: Array<Expression>, attrs: Resolver, outcome:
 export function descriptorValue(v: Value): string | null {
   if (v.kind == Kind.Null) return "null";
   if (v.kind == Kind.List || v.kind == Kind.Map || v.isError) return null;
+  if (v.kind == Kind.String) return v.s;
   const s = toStringValue(v);
   return s.isError ? null : s.s;
 }
@@ -51,10 +123,7 @@ function hitsAddend(v: Value): i64 {
 }
 
 export function buildRateLimitRequest(action: Action, labels: Array<RequestDatum>, attrs: Resolver, withResponseLabels: bool): BuiltRequest {
-  const out = new BuiltRequest();
-  out.domain = action.scope;
-  const entries = new Array<DescriptorEntry>();
-  const holds: Array<bool> = [false];
+  const out = built.reset(action.scope);
   for (let b = 0; b < action.conditionalData.length; b++) {
     const block = action.conditionalData[b];
     const err = allHold(block.predicates, attrs, holds);
@@ -62,8 +131,10 @@ export function buildRateLimitRequest(action: Action, labels: Array<RequestDatum
     if (!holds[0]) continue;
     for (let i = 0; i < block.data.length; i++) {
       const item = block.data[i];
-      let value: Value;
       const literal = item.staticValue;
+      const special = item.key == KEY_HITS_ADDEND || item.key == KEY_DOMAIN;
+      if (literal !== null && !special) { out.items.push(item); out.values.push(null); continue; }
+      let value: Value;
       if (literal !== null) value = Value.string(literal);
       else {
         value = (<Expression>item.expression).eval(attrs);
@@ -84,20 +155,18 @@ export function buildRateLimitRequest(action: Action, labels: Array<RequestDatum
       }
       const text = descriptorValue(value);
       if (text === null) { out.failure = "data '" + item.key + "' is a " + value.typeName() + ", not a scalar"; return out; }
-      entries.push(new DescriptorEntry(item.key, text));
+      out.items.push(item);
+      out.values.push(text);
     }
   }
-  if (entries.length == 0) { out.skip = "no descriptor entries apply"; return out; }
+  if (out.items.length == 0) { out.skip = "no descriptor entries apply"; return out; }
   if (out.domain.length == 0) { out.skip = "empty domain (Limitador would answer UNKNOWN)"; return out; }
-  out.descriptors.push(entries);
-  const labelEntries = labelDescriptor(labels, attrs, withResponseLabels);
-  if (labelEntries.length > 0) out.descriptors.push(labelEntries);
+  addLabels(out, labels, attrs, withResponseLabels);
   return out;
 }
 
 /** descriptors[1]: one entry per label that resolves to a scalar; the rest are left out. */
-export function labelDescriptor(labels: Array<RequestDatum>, attrs: Resolver, withResponseLabels: bool): Array<DescriptorEntry> {
-  const entries = new Array<DescriptorEntry>();
+function addLabels(out: BuiltRequest, labels: Array<RequestDatum>, attrs: Resolver, withResponseLabels: bool): void {
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
     if (!withResponseLabels && label.expression.usesResponseBody) continue;
@@ -108,7 +177,7 @@ export function labelDescriptor(labels: Array<RequestDatum>, attrs: Resolver, wi
       if (debugEnabled()) logDebug("label '" + label.entryKey + "' left out: " + (v.isError ? v.s : "value is " + v.typeName()));
       continue;
     }
-    entries.push(new DescriptorEntry(label.entryKey, text));
+    out.labelKeys.push(label.entryKey);
+    out.labelValues.push(text);
   }
-  return entries;
 }

@@ -18,21 +18,25 @@ export enum NodeState { Waiting, InFlight, Done, Failed, Skipped }
 
 const INTERNAL_ERROR = "Internal Server Error.\n";
 
+const NO_BINDINGS = new Array<Value>(0);
+
 export class Executor {
-  private states: Array<NodeState>;
+  private states: StaticArray<NodeState>;
   /** The reply a grpc node bound to its `var` (for its onReply children). */
-  private replies: Array<Value | null>;
-  private startedNs: Array<u64>;
-  private tokens: Map<u32, i32> = new Map();
+  private replies: StaticArray<Value | null>;
+  private startedNs: StaticArray<u64>;
+  /** The token of each node's call, valid while the node is InFlight and the executor not stopped. */
+  private tokens: StaticArray<u32>;
   private reached: i32 = -1;
   /** A local reply was sent: nothing more runs. */
   stopped: bool = false;
 
   constructor(public readonly plan: SetPlan, public readonly ctx: TaskContext) {
     const n = plan.nodes.length;
-    this.states = new Array<NodeState>(n);
-    this.replies = new Array<Value | null>(n);
-    this.startedNs = new Array<u64>(n);
+    this.states = new StaticArray<NodeState>(n);
+    this.replies = new StaticArray<Value | null>(n);
+    this.startedNs = new StaticArray<u64>(n);
+    this.tokens = new StaticArray<u32>(n);
   }
 
   /** The stream has got this far (e.g. the request body is complete): run what can run now. */
@@ -52,9 +56,15 @@ export class Executor {
     return false;
   }
 
-  get callsInFlight(): i32 { return this.tokens.size; }
+  /** The node waiting for this token's reply, or -1 (none, or the pipeline stopped: replies are dropped). */
+  private nodeOf(token: u32): i32 {
+    if (this.stopped) return -1;
+    const states = this.states, tokens = this.tokens;
+    for (let i = 0; i < states.length; i++) if (unchecked(states[i]) == NodeState.InFlight && unchecked(tokens[i]) == token) return i;
+    return -1;
+  }
 
-  ownsToken(token: u32): bool { return this.tokens.has(token); }
+  ownsToken(token: u32): bool { return this.nodeOf(token) >= 0; }
 
   onReply(token: u32, message: ArrayBuffer): void {
     const id = this.takeToken(token);
@@ -75,9 +85,8 @@ export class Executor {
   }
 
   private takeToken(token: u32): i32 {
-    if (!this.tokens.has(token)) return -1;
-    const id = this.tokens.get(token);
-    this.tokens.delete(token);
+    const id = this.nodeOf(token);
+    if (id < 0) return -1;
     this.ctx.stats.callEnded(this.startedNs[id], this.isLimitadorCall(this.plan.nodes[id]));
     return id;
   }
@@ -137,7 +146,7 @@ export class Executor {
     }
     if (result == TaskResult.InFlight) {
       this.states[node.id] = NodeState.InFlight;
-      this.tokens.set(ctx.token, node.id);
+      this.tokens[node.id] = ctx.token;
       this.startedNs[node.id] = ctx.effects.nowNs();
       return;
     }
@@ -159,13 +168,13 @@ export class Executor {
     this.skipChildren(node);
     const service = node.kind == NodeKind.Classic ? node.classic.service : node.kind == NodeKind.Grpc ? node.typed.service : null;
     if (service === null) {
-      ctx.stats.errors.push("action_failed");
+      ctx.stats.error("action_failed");
       ctx.effects.warn("action " + node.action.path + " (" + node.typed.kindName + ") failed: " + ctx.failure);
       return;
     }
     const deny = service.failureModeDeny && service.type != ServiceType.RateLimitReport;
     kuadrantCounters.bump(kuadrantCounters.errors);
-    ctx.stats.errors.push(deny ? "failure_mode_deny" : "failure_mode_allow");
+    ctx.stats.error(deny ? "failure_mode_deny" : "failure_mode_allow");
     ctx.effects.warn("service '" + service.name + "' (" + service.grpcMethod + "): " + ctx.failure + (deny ? "; failure mode deny" : "; failure mode allow"));
     if (deny) this.reply(500, "rate_limit_service_failure", INTERNAL_ERROR, []);
   }
@@ -177,9 +186,8 @@ export class Executor {
   }
 
   private stop(): void {
+    // In-flight replies are dropped when they arrive: nodeOf() answers -1 from now on.
     this.stopped = true;
-    // In-flight replies are dropped when they arrive: their tokens are forgotten now.
-    this.tokens.clear();
   }
 
   private skipChildren(node: PlanNode): void {
@@ -191,6 +199,7 @@ export class Executor {
   }
 
   private bindings(node: PlanNode): Array<Value> {
+    if (node.varNodes.length == 0) return NO_BINDINGS;
     const values = new Array<Value>(node.varNodes.length);
     for (let i = 0; i < node.varNodes.length; i++) {
       const v = this.replies[node.varNodes[i]];

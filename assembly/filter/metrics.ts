@@ -17,12 +17,16 @@ export class MetricsOptions {
   maxLabelSets: i32 = 200;
 }
 
+const NO_ERRORS = new Array<string>(0);
+const NO_LATENCIES = new Array<u64>(0);
+
 /** What one request did, collected as it runs and recorded once, in on_log. */
 export class RequestStats {
   startNs: u64 = currentTimeNanoseconds();
   limited: bool = false;
-  errors: Array<string> = [];
-  limitadorLatencyNs: Array<u64> = [];
+  /** Error classes, in order (the shared empty list until the first one: most requests have none). */
+  errors: Array<string> = NO_ERRORS;
+  limitadorLatencyNs: Array<u64> = NO_LATENCIES;
   responseBytes: u64 = 0;
   /** Request body bytes the filter saw (Envoy's request.size when there is no Content-Length). */
   requestBytes: u64 = 0;
@@ -31,10 +35,19 @@ export class RequestStats {
   /** Upstream time to first byte: from letting the request go to the response headers (0: none). */
   upstreamFirstByteNs: u64 = 0;
 
+  /** Counts an error of this class (inference_model_request_error_total). */
+  error(kind: string): void {
+    if (this.errors === NO_ERRORS) this.errors = new Array<string>();
+    this.errors.push(kind);
+  }
+
   /** A gRPC call ended (reply or failure); Limitador calls are timed. */
   callEnded(startedNs: u64, limitador: bool): void {
     const now = currentTimeNanoseconds();
-    if (limitador) this.limitadorLatencyNs.push(now - startedNs);
+    if (limitador) {
+      if (this.limitadorLatencyNs === NO_LATENCIES) this.limitadorLatencyNs = new Array<u64>();
+      this.limitadorLatencyNs.push(now - startedNs);
+    }
     if (this.upstreamFirstByteNs == 0) this.lastCallEndNs = now;
   }
 
@@ -46,27 +59,76 @@ export class RequestStats {
   }
 }
 
-/** The metric ids of one label set, defined on first use (names are built once, not per request). */
-class LabelSet {
-  private ids: Map<string, u32> = new Map();
-  constructor(public readonly prefix: string) {}
+// The metrics every label set has, by slot (their names, and whether each is a counter).
+const DURATION = 0, TTFB = 1, RATE_LIMITED = 2, LIMITADOR = 3, REQUEST_SIZES = 4, RESPONSE_SIZES = 5, INPUT_TOKENS = 6, OUTPUT_TOKENS = 7;
+const FIXED_NAMES: Array<string> = [
+  "inference_model_request_duration_ms", "inference_model_upstream_ttfb_ms", "inference_model_rate_limited_total",
+  "kuadrant_limitador_call_duration_ms", "inference_model_request_sizes", "inference_model_response_sizes",
+  "inference_model_input_tokens", "inference_model_output_tokens",
+];
 
-  id(name: string, type: u32): u32 {
-    if (this.ids.has(name)) return this.ids.get(name);
-    const id = defineMetric(type, this.prefix + name);
-    this.ids.set(name, id);
-    return id;
+/**
+ * The metric ids of one label set, defined on first use: names are built once, and a request
+ * finds its ids by slot, status code or error class without building a name.
+ */
+class LabelSet {
+  private fixed: StaticArray<u32> = new StaticArray<u32>(8);
+  private fixedDefined: u32 = 0;
+  private codes: Array<u32> = [];
+  private codeIds: Array<u32> = [];
+  private errorClasses: Array<string> = [];
+  private errorIds: Array<u32> = [];
+  /** The next set whose labels hash alike (FilterMetrics' buckets). */
+  next: LabelSet | null = null;
+
+  constructor(public readonly prefix: string, readonly model: string, readonly tier: string, readonly user: string, readonly target: string) {}
+
+  /** Same labels: compared as the NUL-joined key "model\0tier\0user\0target" they stand for. */
+  is(model: string, tier: string, user: string, target: string): bool {
+    if (this.model == model && this.tier == tier && this.user == user && this.target == target) return true;
+    if (this.model.length + this.tier.length + this.user.length + this.target.length != model.length + tier.length + user.length + target.length) return false;
+    return joined(this.model, this.tier, this.user, this.target) == joined(model, tier, user, target); // rare: a label holds a NUL
   }
 
-  add(name: string, delta: i64): void { incrementMetric(this.id(name, MetricType.Counter), delta); }
-  observe(name: string, value: u64): void { recordMetric(this.id(name, MetricType.Histogram), value); }
+  private fixedId(slot: i32, counter: bool): u32 {
+    if ((this.fixedDefined & (1 << slot)) == 0) {
+      this.fixed[slot] = defineMetric(counter ? MetricType.Counter : MetricType.Histogram, this.prefix + FIXED_NAMES[slot]);
+      this.fixedDefined |= 1 << slot;
+    }
+    return this.fixed[slot];
+  }
+
+  add(slot: i32, delta: i64): void { incrementMetric(this.fixedId(slot, true), delta); }
+  observe(slot: i32, value: u64): void { recordMetric(this.fixedId(slot, false), value); }
+
+  requestTotal(status: u32): void {
+    let i = this.codes.indexOf(status);
+    if (i < 0) {
+      this.codes.push(status);
+      this.codeIds.push(defineMetric(MetricType.Counter, this.prefix + "response_code=.=" + status.toString() + ";.;inference_model_request_total"));
+      i = this.codes.length - 1;
+    }
+    incrementMetric(this.codeIds[i], 1);
+  }
+
+  error(errorClass: string): void {
+    let i = this.errorClasses.indexOf(errorClass);
+    if (i < 0) {
+      this.errorClasses.push(errorClass);
+      this.errorIds.push(defineMetric(MetricType.Counter, this.prefix + "error_class=.=" + errorClass + ";.;inference_model_request_error_total"));
+      i = this.errorClasses.length - 1;
+    }
+    incrementMetric(this.errorIds[i], 1);
+  }
 }
 
 export class FilterMetrics {
   private model: RequestDatum | null = null;
   private tier: RequestDatum | null = null;
   private user: RequestDatum | null = null;
-  private sets: Map<string, LabelSet> = new Map();
+  /** Label sets by the hash of their labels, chained through LabelSet.next. */
+  private sets: Map<u32, LabelSet> = new Map();
+  private setCount: i32 = 0;
   private overflow: LabelSet | null = null;
 
   constructor(requestData: Array<RequestDatum>, public readonly options: MetricsOptions) {
@@ -82,19 +144,19 @@ export class FilterMetrics {
   record(stats: RequestStats, attrs: Resolver, status: u32, usage: TokenUsage | null): void {
     const target = usage !== null ? usage.model : "";
     const set = this.labelSet(this.value(this.model, attrs), this.value(this.tier, attrs), this.value(this.user, attrs), target);
-    set.add("response_code=.=" + status.toString() + ";.;inference_model_request_total", 1);
-    set.observe("inference_model_request_duration_ms", (currentTimeNanoseconds() - stats.startNs) / 1000000);
-    if (stats.upstreamFirstByteNs > 0) set.observe("inference_model_upstream_ttfb_ms", stats.upstreamFirstByteNs / 1000000);
-    if (stats.limited) set.add("inference_model_rate_limited_total", 1);
-    for (let i = 0; i < stats.errors.length; i++) set.add("error_class=.=" + stats.errors[i] + ";.;inference_model_request_error_total", 1);
-    if (status >= 500 && stats.errors.length == 0) set.add("error_class=.=http_5xx;.;inference_model_request_error_total", 1);
-    for (let i = 0; i < stats.limitadorLatencyNs.length; i++) set.observe("kuadrant_limitador_call_duration_ms", stats.limitadorLatencyNs[i] / 1000000);
+    set.requestTotal(status);
+    set.observe(DURATION, (currentTimeNanoseconds() - stats.startNs) / 1000000);
+    if (stats.upstreamFirstByteNs > 0) set.observe(TTFB, stats.upstreamFirstByteNs / 1000000);
+    if (stats.limited) set.add(RATE_LIMITED, 1);
+    for (let i = 0; i < stats.errors.length; i++) set.error(stats.errors[i]);
+    if (status >= 500 && stats.errors.length == 0) set.error("http_5xx");
+    for (let i = 0; i < stats.limitadorLatencyNs.length; i++) set.observe(LIMITADOR, stats.limitadorLatencyNs[i] / 1000000);
     const requestBytes = requestSize(attrs, stats);
-    if (requestBytes > 0) set.observe("inference_model_request_sizes", <u64>requestBytes);
-    if (stats.responseBytes > 0) set.observe("inference_model_response_sizes", stats.responseBytes);
+    if (requestBytes > 0) set.observe(REQUEST_SIZES, <u64>requestBytes);
+    if (stats.responseBytes > 0) set.observe(RESPONSE_SIZES, stats.responseBytes);
     if (usage !== null) {
-      if (usage.input >= 0) set.observe("inference_model_input_tokens", <u64>usage.input);
-      if (usage.output >= 0) set.observe("inference_model_output_tokens", <u64>usage.output);
+      if (usage.input >= 0) set.observe(INPUT_TOKENS, <u64>usage.input);
+      if (usage.output >= 0) set.observe(OUTPUT_TOKENS, <u64>usage.output);
     }
   }
 
@@ -107,20 +169,45 @@ export class FilterMetrics {
   }
 
   private labelSet(model: string, tier: string, user: string, target: string): LabelSet {
-    const key = model + "\0" + tier + "\0" + user + "\0" + target;
-    if (this.sets.has(key)) return this.sets.get(key);
-    if (this.sets.size >= this.options.maxLabelSets) {
+    const hash = hashLabels(model, tier, user, target);
+    const first = this.sets.has(hash) ? this.sets.get(hash) : null;
+    let candidate = first;
+    while (candidate !== null) {
+      const set = <LabelSet>candidate;
+      if (set.is(model, tier, user, target)) return set;
+      candidate = set.next;
+    }
+    if (this.setCount >= this.options.maxLabelSets) {
       let other = this.overflow;
       if (other === null) {
-        other = new LabelSet(encodeLabels("other", "", "other", this.user !== null ? "other" : ""));
+        other = new LabelSet(encodeLabels("other", "", "other", this.user !== null ? "other" : ""), "", "", "", "");
         this.overflow = other;
       }
       return other;
     }
-    const set = new LabelSet(encodeLabels(model, target, tier, this.user !== null ? user : ""));
-    this.sets.set(key, set);
+    const set = new LabelSet(encodeLabels(model, target, tier, this.user !== null ? user : ""), model, tier, user, target);
+    set.next = first;
+    this.sets.set(hash, set);
+    this.setCount++;
     return set;
   }
+}
+
+function joined(a: string, b: string, c: string, d: string): string { return a + "\0" + b + "\0" + c + "\0" + d; }
+
+/** FNV-1a over the UTF-16 units of the NUL-joined labels (equal keys, equal hashes). */
+function hashLabels(a: string, b: string, c: string, d: string): u32 {
+  let h: u32 = 2166136261;
+  h = hashString(h, a) * 16777619;
+  h = hashString(h, b) * 16777619;
+  h = hashString(h, c) * 16777619;
+  return hashString(h, d);
+}
+
+function hashString(h: u32, s: string): u32 {
+  const p = changetype<usize>(s);
+  for (let i = 0, n = s.length; i < n; i++) h = (h ^ <u32>load<u16>(p + (<usize>i << 1))) * 16777619;
+  return h;
 }
 
 /** model_name comes first: the target_model_name regex must not be the first to match its tail. */

@@ -9,7 +9,8 @@ import { FilterMetrics, MetricsOptions } from "./metrics";
 import { RequestFlow } from "./request-flow";
 import { Expression, AttrPath, attrPath } from "../cel";
 import { CHECK_REQUEST_ATTRIBUTES } from "./auth-check";
-import { parseJson, JsonValue, JsonKind } from "../json";
+import { parseJson, JsonValue, JsonKind, JsonSelection } from "../json";
+import { bodySelection } from "./body-capture";
 import { buildPlans, SetPlan, NodeKind } from "./plan";
 import { DescriptorFetcher } from "./descriptor-fetch";
 import { kuadrantCounters } from "./kuadrant-counters";
@@ -29,6 +30,9 @@ export class Plugin extends RootContext {
   responseBodyPointers: Array<string> = [];
   /** JSON pointers read from the request body; empty when no expression uses requestBodyJSON. */
   requestBodyPointers: Array<string> = [];
+  /** What body parsing builds: usage and the pointers (body-capture.ts). */
+  responseBodySelection: JsonSelection = bodySelection([]);
+  requestBodySelection: JsonSelection = bodySelection([]);
   /** A metrics label reads the request body (recorded in on_log, whatever the action set needs). */
   labelsReadRequestBody: bool = false;
   private metricsOptions: MetricsOptions = new MetricsOptions();
@@ -130,6 +134,8 @@ export class Plugin extends RootContext {
     }
     this.responseBodyPointers = pointers.values();
     this.requestBodyPointers = requestPointers.values();
+    this.responseBodySelection = bodySelection(this.responseBodyPointers);
+    this.requestBodySelection = bodySelection(this.requestBodyPointers);
     if (usesAuth) {
       for (let i = 0; i < CHECK_REQUEST_ATTRIBUTES.length; i++) {
         const key = CHECK_REQUEST_ATTRIBUTES[i].join("\0");

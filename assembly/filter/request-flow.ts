@@ -68,13 +68,12 @@ export class RequestFlow extends HttpContext {
     // Request attributes vanish once the request continues: read all the config needs now.
     const paths = this.plugin.requestAttributePaths;
     for (let i = 0; i < paths.length; i++) this.attrs.warm(paths[i]);
-    const holds: Array<bool> = [false];
     let chosen = -1;
     for (let i = 0; i < candidates.length; i++) {
       const err = allHold(candidates[i].predicates, this.attrs, holds);
       if (err !== null) {
         logWarn("action set '" + candidates[i].name + "': route " + err);
-        this.stats.errors.push("route");
+        this.stats.error("route");
         kuadrantCounters.bump(kuadrantCounters.errors);
         this.reply(500, "route_predicate_error", INTERNAL_ERROR, []);
         return HeadersStatus.StopIteration;
@@ -88,7 +87,7 @@ export class RequestFlow extends HttpContext {
     this.attrs.storeRoots = plan.storeRoots;
     if (plan.readsRequestBody || this.plugin.labelsReadRequestBody) {
       // wasm-shim parses a request body as JSON whatever its content-type says.
-      const body = new BodyCapture(endOfStream ? BodyMode.Ignore : BodyMode.Json, this.plugin.requestBodyPointers);
+      const body = new BodyCapture(endOfStream ? BodyMode.Ignore : BodyMode.Json, this.plugin.requestBodyPointers, this.plugin.requestBodySelection);
       this.requestBody = body;
       this.attrs.requestBody = body;
       this.requestBodyComplete = endOfStream;
@@ -217,7 +216,7 @@ export class RequestFlow extends HttpContext {
     if (this.status >= 200 && this.status < 300) {
       const mode = BodyCapture.responseModeFor(headers.get("content-type"));
       if (mode != BodyMode.Ignore) {
-        this.capture = new BodyCapture(mode, this.plugin.responseBodyPointers);
+        this.capture = new BodyCapture(mode, this.plugin.responseBodyPointers, this.plugin.responseBodySelection);
         this.attrs.responseBody = this.capture;
       }
     }
@@ -264,13 +263,22 @@ export class RequestFlow extends HttpContext {
   }
 }
 
+const NO_METADATA = new Array<HeaderPair>(0);
+const REQUEST_ID_METADATA: Array<HeaderPair> = [new HeaderPair("x-request-id", "")];
+const holds: Array<bool> = [false];
+
 /** The host side of the tasks, for one stream. */
 class FlowEffects extends StreamEffects {
   constructor(private readonly flow: RequestFlow) { super(); }
 
   dispatch(service: ServiceConfig, message: ArrayBuffer): i64 {
-    const metadata = new Array<HeaderPair>();
-    if (this.flow.requestId.length > 0) metadata.push(new HeaderPair("x-request-id", this.flow.requestId));
+    const id = this.flow.requestId;
+    let metadata = NO_METADATA;
+    if (id.length > 0) {
+      // One reused pair: the host copies the metadata before the call returns.
+      REQUEST_ID_METADATA[0].value = id;
+      metadata = REQUEST_ID_METADATA;
+    }
     const d = this.flow.dispatchGrpcCall(service.endpoint, service.grpcService, service.grpcMethod, metadata, message, service.timeoutMs);
     if (d.status != WasmResult.Ok) {
       this.flow.ctxFailure("dispatch to cluster '" + service.endpoint + "' failed with status " + d.status.toString());

@@ -2,7 +2,15 @@
 // pointers (/usage/total_tokens, /usage/prompt_tokens, ...) answer for every provider:
 // OpenAI Chat/Completions `usage`, Responses `response.usage`, Anthropic `message.usage` and
 // `message_delta` usage (which has no total: input + output).
-import { JsonValue, JsonKind } from "../json";
+import { JsonValue, JsonKind, JsonSelection } from "../json";
+
+/** What observe() reads of a document (keep in step with it): the parser builds only these. */
+export function selectUsage(selection: JsonSelection): JsonSelection {
+  selection.add(["model"]).add(["type"]).add(["usage"]);
+  selection.add(["response", "model"]).add(["response", "usage"]);
+  selection.add(["message", "model"]).add(["message", "usage"]);
+  return selection;
+}
 
 export class TokenUsage {
   input: i64 = -1;

@@ -1,2 +1,3 @@
 export { JsonKind, JsonMember, JsonValue, jsonPointer } from "./value";
-export { parseJson, JsonParseResult } from "./parse";
+export { parseJson, parseSelected, JsonParseResult } from "./parse";
+export { JsonSelection } from "./selection";

@@ -1,6 +1,7 @@
 // A strict JSON parser (RFC 8259) that never traps: bad input yields an error with its offset.
 // Nesting is bounded so hostile documents cannot exhaust the shadow stack.
 import { JsonKind, JsonMember, JsonValue } from "./value";
+import { JsonSelection } from "./selection";
 
 const MAX_DEPTH = 64;
 
@@ -12,6 +13,21 @@ export class JsonParseResult {
 export function parseJson(text: string): JsonParseResult {
   const p = new Parser(text);
   const value = p.value(0);
+  if (value === null) return new JsonParseResult(null, p.error, p.pos);
+  p.skipWs();
+  if (p.pos < text.length) return new JsonParseResult(null, "unexpected trailing characters", p.pos);
+  return new JsonParseResult(value, "", 0);
+}
+
+/**
+ * parseJson that builds only the selected members (selection.ts): the same documents are valid,
+ * and every selected value is what parseJson would give; objects on the way hold only selected
+ * members (all of them, in order, so the last one still wins), arrays on the way are kept whole.
+ */
+export function parseSelected(text: string, selection: JsonSelection): JsonParseResult {
+  if (selection.whole) return parseJson(text);
+  const p = new Parser(text);
+  const value = p.selected(0, selection);
   if (value === null) return new JsonParseResult(null, p.error, p.pos);
   p.skipWs();
   if (p.pos < text.length) return new JsonParseResult(null, "unexpected trailing characters", p.pos);
@@ -58,6 +74,7 @@ class Parser {
     this.pos++;
     const v = new JsonValue();
     v.kind = JsonKind.Object;
+    v.members = new Array<JsonMember>();
     this.skipWs();
     if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 125) { this.pos++; return v; }
     while (true) {
@@ -83,6 +100,7 @@ class Parser {
     this.pos++;
     const v = new JsonValue();
     v.kind = JsonKind.Array;
+    v.items = new Array<JsonValue>();
     this.skipWs();
     if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 93) { this.pos++; return v; }
     while (true) {
@@ -134,6 +152,158 @@ class Parser {
     }
     this.fail("unterminated string");
     return null;
+  }
+
+  // ---- selective parsing: the same checks, in the same order, as value() and its helpers ----
+
+  /** A value where only `sel`'s members are needed (objects partly, anything else whole). */
+  selected(depth: i32, sel: JsonSelection): JsonValue | null {
+    if (depth > MAX_DEPTH) return this.fail("nesting deeper than " + MAX_DEPTH.toString());
+    this.skipWs();
+    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 123) return this.selectedObject(depth, sel);
+    return this.value(depth);
+  }
+
+  private selectedObject(depth: i32, sel: JsonSelection): JsonValue | null {
+    this.pos++;
+    const v = new JsonValue();
+    v.kind = JsonKind.Object;
+    v.members = new Array<JsonMember>();
+    this.skipWs();
+    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 125) { this.pos++; return v; }
+    while (true) {
+      this.skipWs();
+      if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 34) return this.fail("expected a member name in double quotes");
+      const index = this.selectedKey(sel);
+      if (index == -2) return null;
+      this.skipWs();
+      if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 58) return this.fail("expected ':' after member name");
+      this.pos++;
+      if (index >= 0) {
+        const child = sel.children[index];
+        const member = child.whole ? this.value(depth + 1) : this.selected(depth + 1, child);
+        if (member === null) return null;
+        v.members.push(new JsonMember(sel.names[index], member));
+      } else if (!this.skipValue(depth + 1)) return null;
+      this.skipWs();
+      if (this.pos >= this.text.length) return this.fail("unterminated object");
+      const c = this.text.charCodeAt(this.pos++);
+      if (c == 125) return v;
+      if (c != 44) return this.fail("expected ',' or '}' in object");
+    }
+  }
+
+  /** Reads a member name: the index of the selected name it is, -1 when not selected, -2 on error. */
+  private selectedKey(sel: JsonSelection): i32 {
+    const start = this.pos + 1;
+    let end = start;
+    const text = this.text;
+    while (end < text.length) {
+      const c = text.charCodeAt(end);
+      if (c == 34 || c == 92 || c < 32) break;
+      end++;
+    }
+    if (end < text.length && text.charCodeAt(end) == 34) {
+      // No escapes: compared in place.
+      this.pos = end + 1;
+      const n = end - start;
+      const names = sel.names;
+      for (let i = 0; i < names.length; i++) {
+        const name = unchecked(names[i]);
+        if (name.length == n && memory.compare(changetype<usize>(text) + (<usize>start << 1), changetype<usize>(name), <usize>n << 1) == 0) return i;
+      }
+      return -1;
+    }
+    const key = this.string();
+    if (key === null) return -2;
+    return sel.names.indexOf(key);
+  }
+
+  /** value() without building anything: true when a valid value was read. */
+  private skipValue(depth: i32): bool {
+    if (depth > MAX_DEPTH) { this.fail("nesting deeper than " + MAX_DEPTH.toString()); return false; }
+    this.skipWs();
+    if (this.pos >= this.text.length) { this.fail("unexpected end of input"); return false; }
+    const c = this.text.charCodeAt(this.pos);
+    if (c == 123) return this.skipContainer(depth, 125);
+    if (c == 91) return this.skipContainer(depth, 93);
+    if (c == 34) return this.skipString();
+    if (c == 45 || (c >= 48 && c <= 57)) return this.skipNumber();
+    if (this.text.startsWith("true", this.pos)) { this.pos += 4; return true; }
+    if (this.text.startsWith("false", this.pos)) { this.pos += 5; return true; }
+    if (this.text.startsWith("null", this.pos)) { this.pos += 4; return true; }
+    this.fail("unexpected character '" + String.fromCharCode(c) + "'");
+    return false;
+  }
+
+  /** An object (close 125) or array (close 93), as object() / array() check it. */
+  private skipContainer(depth: i32, close: i32): bool {
+    const object = close == 125;
+    this.pos++;
+    this.skipWs();
+    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == close) { this.pos++; return true; }
+    while (true) {
+      if (object) {
+        this.skipWs();
+        if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 34) { this.fail("expected a member name in double quotes"); return false; }
+        if (!this.skipString()) return false;
+        this.skipWs();
+        if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 58) { this.fail("expected ':' after member name"); return false; }
+        this.pos++;
+      }
+      if (!this.skipValue(depth + 1)) return false;
+      this.skipWs();
+      if (this.pos >= this.text.length) { this.fail(object ? "unterminated object" : "unterminated array"); return false; }
+      const c = this.text.charCodeAt(this.pos++);
+      if (c == close) return true;
+      if (c != 44) { this.fail(object ? "expected ',' or '}' in object" : "expected ',' or ']' in array"); return false; }
+    }
+  }
+
+  /** number() without building the value. */
+  private skipNumber(): bool {
+    if (this.text.charCodeAt(this.pos) == 45) this.pos++;
+    if (this.pos >= this.text.length) { this.fail("bad number"); return false; }
+    const first = this.text.charCodeAt(this.pos);
+    if (first == 48) this.pos++;
+    else if (first >= 49 && first <= 57) this.digits();
+    else { this.fail("bad number"); return false; }
+    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 46) {
+      this.pos++;
+      if (this.digits() == 0) { this.fail("bad number: digits expected after '.'"); return false; }
+    }
+    if (this.pos < this.text.length && (this.text.charCodeAt(this.pos) | 32) == 101) {
+      this.pos++;
+      if (this.pos < this.text.length && (this.text.charCodeAt(this.pos) == 43 || this.text.charCodeAt(this.pos) == 45)) this.pos++;
+      if (this.digits() == 0) { this.fail("bad number: digits expected in exponent"); return false; }
+    }
+    return true;
+  }
+
+  /** string() without building the text. */
+  private skipString(): bool {
+    this.pos++;
+    const text = this.text;
+    while (this.pos < text.length) {
+      const c = text.charCodeAt(this.pos);
+      if (c == 34) { this.pos++; return true; }
+      if (c < 32) { this.fail("control character in string"); return false; }
+      if (c == 92) {
+        this.pos++;
+        if (this.pos >= text.length) break;
+        const e = text.charCodeAt(this.pos++);
+        if (e == 117) {
+          if (this.hex4() < 0) { this.fail("bad \\u escape"); return false; }
+        } else if (e != 34 && e != 92 && e != 47 && e != 98 && e != 102 && e != 110 && e != 114 && e != 116) {
+          this.fail("bad escape");
+          return false;
+        }
+        continue;
+      }
+      this.pos++;
+    }
+    this.fail("unterminated string");
+    return false;
   }
 
   hex4(): i32 {

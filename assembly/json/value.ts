@@ -2,6 +2,9 @@
 
 export enum JsonKind { Null, Bool, Number, String, Array, Object }
 
+const NO_ITEMS = new Array<JsonValue>(0);
+const NO_MEMBERS = new Array<JsonMember>(0);
+
 export class JsonMember {
   constructor(public key: string, public value: JsonValue) {}
 }
@@ -14,8 +17,9 @@ export class JsonValue {
   isInteger: bool = false;
   int: i64 = 0;
   str: string = "";
-  items: Array<JsonValue> = [];
-  members: Array<JsonMember> = [];
+  /** Arrays and objects get their own lists (parse.ts); every other value shares the empty ones, never changed. */
+  items: Array<JsonValue> = NO_ITEMS;
+  members: Array<JsonMember> = NO_MEMBERS;
 
   static null(): JsonValue { return new JsonValue(); }
   static boolean(b: bool): JsonValue { const v = new JsonValue(); v.kind = JsonKind.Bool; v.bool = b; return v; }

@@ -32,10 +32,13 @@ export namespace RateLimitCode {
   export const OverLimit: u32 = 2;
 }
 
+const NO_HEADERS = new Array<HeaderPair>(0);
+
 export class RateLimitResponse {
   overallCode: u32 = RateLimitCode.Unknown;
-  responseHeadersToAdd: Array<HeaderPair> = [];
-  requestHeadersToAdd: Array<HeaderPair> = [];
+  /** The shared empty list unless the reply has headers (never push to it: decode below makes its own). */
+  responseHeadersToAdd: Array<HeaderPair> = NO_HEADERS;
+  requestHeadersToAdd: Array<HeaderPair> = NO_HEADERS;
 }
 
 /** Decodes the fields we act on; null when the bytes are not a valid message. */
@@ -49,7 +52,13 @@ export function decodeRateLimitResponse(data: ArrayBuffer): RateLimitResponse | 
     else if ((field == 3 || field == 4) && r.wire == WIRE_LEN) {
       const header = decodeHeaderValue(r);
       if (header === null) return null;
-      (field == 3 ? out.responseHeadersToAdd : out.requestHeadersToAdd).push(header);
+      if (field == 3) {
+        if (out.responseHeadersToAdd === NO_HEADERS) out.responseHeadersToAdd = new Array<HeaderPair>();
+        out.responseHeadersToAdd.push(header);
+      } else {
+        if (out.requestHeadersToAdd === NO_HEADERS) out.requestHeadersToAdd = new Array<HeaderPair>();
+        out.requestHeadersToAdd.push(header);
+      }
     } else r.skip();
   }
   return r.failed ? null : out;

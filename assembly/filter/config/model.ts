@@ -48,6 +48,11 @@ export class ActionConfig {
 
 /** One descriptor entry source: a literal or a CEL expression. */
 export class DataItem {
+  /**
+   * Pre-encoded RateLimitDescriptor.Entry parts (filter/descriptors.ts): the whole entry field
+   * when the value is a literal, else its key field. Made on first use.
+   */
+  encoded: ArrayBuffer | null = null;
   constructor(public key: string, public staticValue: string | null, public expression: Expression | null) {}
 }
 

@@ -7,7 +7,7 @@ import { PlanNode } from "../plan";
 import { ServiceType } from "../config";
 import { allHold, buildRateLimitRequest } from "../descriptors";
 import { buildCheckRequest } from "../auth-check";
-import { encodeRateLimitRequest, decodeRateLimitResponse, RateLimitCode } from "../../proto/ratelimit";
+import { decodeRateLimitResponse, RateLimitCode } from "../../proto/ratelimit";
 import { decodeCheckResponse } from "../../proto/auth";
 import { decodeStruct } from "../../proto/struct";
 import { TaskContext, TaskResult } from "./context";
@@ -30,7 +30,7 @@ export function runClassic(ctx: TaskContext, node: PlanNode, responsePhase: bool
   if (built.failure.length > 0) { ctx.failure = built.failure; return TaskResult.Failed; }
   if (built.skip.length > 0) return TaskResult.Skipped;
   if (service.type == ServiceType.RateLimitReport && built.hitsAddend == 0) return TaskResult.Skipped; // Limitador would count 0 as 1
-  return dispatch(ctx, node, encodeRateLimitRequest(built.domain, built.descriptors, built.hitsAddend));
+  return dispatch(ctx, node, built.encode());
 }
 
 function dispatch(ctx: TaskContext, node: PlanNode, message: ArrayBuffer): TaskResult {
@@ -56,11 +56,11 @@ export function classicReply(ctx: TaskContext, node: PlanNode, message: ArrayBuf
   }
   if (response.overallCode != RateLimitCode.Ok) {
     // UNKNOWN (e.g. an empty domain) is never treated as allowed, whatever the failure mode.
-    ctx.stats.errors.push("limitador_unknown");
+    ctx.stats.error("limitador_unknown");
     ctx.effects.warn("Limitador answered UNKNOWN for domain '" + node.classic.scope + "'");
     return ctx.effects.localReply(500, "rate_limit_unknown", INTERNAL_ERROR, []) ? TaskResult.Stopped : TaskResult.Done;
   }
-  for (let i = 0; i < response.responseHeadersToAdd.length; i++) ctx.responseHeadersToAdd.push(response.responseHeadersToAdd[i]);
+  for (let i = 0; i < response.responseHeadersToAdd.length; i++) ctx.addResponseHeader(response.responseHeadersToAdd[i]);
   return TaskResult.Done;
 }
 
@@ -72,13 +72,13 @@ function authReply(ctx: TaskContext, message: ArrayBuffer): TaskResult {
     const status = response.deniedStatus != 0 ? response.deniedStatus : 403;
     const headers = new Array<HeaderPair>();
     for (let i = 0; i < response.headers.length; i++) headers.push(new HeaderPair(response.headers[i].key, response.headers[i].value));
-    ctx.stats.errors.push("auth_denied");
+    ctx.stats.error("auth_denied");
     ctx.effects.info("denied by auth (" + status.toString() + ")");
     return ctx.effects.localReply(status, "auth_denied", response.deniedBody, headers) ? TaskResult.Stopped : TaskResult.Done;
   }
   if (!response.ok || response.unsupported.length > 0) {
     // Same as wasm-shim: what we cannot honour is not silently dropped.
-    ctx.stats.errors.push("auth_unsupported");
+    ctx.stats.error("auth_unsupported");
     ctx.effects.warn("auth answer cannot be honoured: " + (response.ok ? "ok_response sets " + response.unsupported.join(", ") : "neither ok_response nor denied_response"));
     return ctx.effects.localReply(500, "auth_unsupported_response", INTERNAL_ERROR, []) ? TaskResult.Stopped : TaskResult.Done;
   }

@@ -33,13 +33,20 @@ export class StreamEffects {
   nowNs(): u64 { return 0; }
 }
 
+const NO_HEADERS = new Array<HeaderPair>(0);
+
 export class TaskContext {
   token: u32 = 0;
   failure: string = "";
   /** The decoded reply of the last grpc node that completed (bound to its `var`). */
   reply: Value | null = null;
   /** Limitador's headers for the downstream response (classic rate-limit OK answers). */
-  responseHeadersToAdd: Array<HeaderPair> = [];
+  responseHeadersToAdd: Array<HeaderPair> = NO_HEADERS;
+
+  addResponseHeader(h: HeaderPair): void {
+    if (this.responseHeadersToAdd === NO_HEADERS) this.responseHeadersToAdd = new Array<HeaderPair>();
+    this.responseHeadersToAdd.push(h);
+  }
 
   constructor(public attrs: StreamAttributes, public effects: StreamEffects, public config: PluginConfig,
               public stats: RequestStats, public requestHeaders: HeaderMap) {}

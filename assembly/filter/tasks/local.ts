@@ -31,7 +31,7 @@ export function runDeny(ctx: TaskContext, node: PlanNode, bindings: Array<Value>
   const h = fields.getString("headers");
   const headers = h !== null ? headerPairs(h) : new Array<HeaderPair>();
   if (status == 429) ctx.stats.limited = true;
-  else ctx.stats.errors.push(status == 401 || status == 403 ? "auth_denied" : "denied");
+  else ctx.stats.error(status == 401 || status == 403 ? "auth_denied" : "denied");
   ctx.effects.info("denied with " + status.toString() + " by " + node.action.path);
   return ctx.effects.localReply(status, status == 429 ? "rate_limited" : "denied", body, headers) ? TaskResult.Stopped : TaskResult.Done;
 }
@@ -41,7 +41,7 @@ export function runFail(ctx: TaskContext, node: PlanNode, bindings: Array<Value>
   if (pre != TaskResult.Done) return pre;
   ctx.effects.warn("Action failure: " + node.typed.logMessage);
   if (!node.typed.terminal) return TaskResult.Done;
-  ctx.stats.errors.push("action_fail");
+  ctx.stats.error("action_fail");
   kuadrantCounters.bump(kuadrantCounters.errors);
   return ctx.effects.localReply(500, "action_fail", INTERNAL_ERROR, []) ? TaskResult.Stopped : TaskResult.Done;
 }
@@ -79,7 +79,7 @@ export function runStore(ctx: TaskContext, node: PlanNode, bindings: Array<Value
 
 function terminalAfter(ctx: TaskContext, node: PlanNode): TaskResult {
   if (!node.typed.terminal) return TaskResult.Done;
-  ctx.stats.errors.push("action_terminal");
+  ctx.stats.error("action_terminal");
   return ctx.effects.localReply(500, "action_terminal", INTERNAL_ERROR, []) ? TaskResult.Stopped : TaskResult.Done;
 }
 
