@@ -8,6 +8,7 @@ import { inProcessClusters, upstreamChat, type Scenario } from "./scenarios.js";
 /** Counted function → what it means. A function the optimiser inlined away is reported as absent. */
 export const COUNTED: Record<string, string> = {
   "~lib/rt/tlsf/allocateBlock": "blocks", // every allocation from the heap (objects, buffers, host malloc)
+  "assembly/rt/allocator/__alloc": "blocks", // the same, with the filter's own runtime (assembly/rt)
   "~lib/rt/tcms/__new": "objects",
   "~lib/rt/itcms/__new": "objects",
   "~lib/rt/stub/__new": "objects",

@@ -12,9 +12,15 @@ import { memoryOverRequests } from "./memory.js";
 import { machine, markdownTable } from "./report.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const COMMON = ["--config", "tests/fixtures/asconfig.json", "--exportStart", "_initialize", "--use", "abort=assembly/abi/abort/abortHandler", "--converge"];
+const COMMON = ["--exportStart", "_initialize", "--use", "abort=assembly/abi/abort/abortHandler", "--converge"];
 
-interface Variant { id: string; title: string; flags: string[]; memory: boolean }
+/**
+ * options: asconfig options beyond the flags (the CLI cannot pass a negative stackSize: the
+ * filter's own runtime, assembly/rt, needs -1 so that no shadow stack is added).
+ */
+interface Variant { id: string; title: string; flags: string[]; memory: boolean; options?: Record<string, unknown> }
+
+const SIZE_CLASS: Record<string, unknown> = { runtime: "assembly/rt/index", stackSize: -1 };
 
 const VARIANTS: Variant[] = [
   { id: "incremental-16k", title: "incremental GC, 16 KiB steps, -O3 (before)", flags: ["--runtime", "incremental", "--use", "ASC_GC_GRANULARITY=16384", "-O3", "--shrinkLevel", "1"], memory: true },
@@ -23,6 +29,8 @@ const VARIANTS: Variant[] = [
   { id: "minimal-64", title: "mark & sweep every 64 callbacks, -O3", flags: ["--runtime", "minimal", "--use", "FILTER_GC_EVERY=64", "-O3", "--shrinkLevel", "1"], memory: true },
   { id: "minimal-256", title: "mark & sweep every 256 callbacks, -O3", flags: ["--runtime", "minimal", "--use", "FILTER_GC_EVERY=256", "-O3", "--shrinkLevel", "1"], memory: true },
   { id: "minimal-64-Oz", title: "mark & sweep every 64 callbacks, -O3 shrink 2", flags: ["--runtime", "minimal", "--use", "FILTER_GC_EVERY=64", "-O3", "--shrinkLevel", "2"], memory: true },
+  { id: "size-class-256", title: "size-class allocator + mark & sweep every 256 callbacks, -O3 (assembly/rt)", flags: ["--use", "FILTER_GC_EVERY=256", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
+  { id: "size-class-1024", title: "size-class allocator + mark & sweep every 1024 callbacks, -O3", flags: ["--use", "FILTER_GC_EVERY=1024", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
   { id: "stub", title: "stub: bump allocator, never frees (lower bound; memory grows)", flags: ["--runtime", "stub", "-O3", "--shrinkLevel", "1"], memory: false },
 ];
 
@@ -37,8 +45,10 @@ const variants = VARIANTS.filter((v) => !only || only.includes(v.id));
 const scenarios = SCENARIOS.filter((s) => ["noop", "maas", "sets20-labels10-first"].includes(s.id));
 const progress = (line: string) => console.error(line);
 
-async function build(entry: string, out: string, flags: string[]): Promise<Uint8Array> {
-  const { error, stderr } = await asc.main([entry, "--outFile", out, ...COMMON, ...flags]);
+async function build(entry: string, out: string, v: Variant): Promise<Uint8Array> {
+  const config = `build/variants/${v.id}.asconfig.json`;
+  writeFileSync(config, JSON.stringify({ options: v.options ?? {} }));
+  const { error, stderr } = await asc.main([entry, "--outFile", out, "--config", config, ...COMMON, ...v.flags]);
   if (error) throw new Error(`${out}: ${stderr.toString()}`);
   return readFileSync(out);
 }
@@ -49,8 +59,8 @@ async function main() {
   for (const v of variants) {
     progress(`  building ${v.id}`);
     builds.set(v.id, {
-      filter: await build("assembly/index.ts", `build/variants/${v.id}.wasm`, v.flags),
-      noop: await build("bench/noop-filter.ts", `build/variants/${v.id}.noop.wasm`, v.flags),
+      filter: await build("assembly/index.ts", `build/variants/${v.id}.wasm`, v),
+      noop: await build("bench/noop-filter.ts", `build/variants/${v.id}.noop.wasm`, v),
     });
   }
   const runs: Array<{ variant: string; scenario: string; run: CostRun }> = [];

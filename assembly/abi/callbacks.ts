@@ -12,6 +12,10 @@ import { Runtime } from "shared/runtime";
 // @ts-ignore: decorator
 @inline const COLLECT_EVERY: u32 = isDefined(FILTER_GC_EVERY) ? FILTER_GC_EVERY : 256;
 
+/** The runtime leaves collection to us: `minimal`, or the filter's own (assembly/rt). */
+// @ts-ignore: decorator
+@inline const COLLECTS: bool = ASC_RUNTIME == Runtime.Minimal || isDefined(FILTER_COLLECTS_BETWEEN_CALLBACKS);
+
 let depth: u32 = 0;
 let sinceCollect: u32 = 0;
 /** Counts top-level callbacks; what is cached "for this callback" is keyed by it. */
@@ -24,7 +28,7 @@ export let callbackEpoch: u32 = 0;
 
 // @ts-ignore: decorator
 @inline export function leaveCallback(): void {
-  if (--depth == 0 && ASC_RUNTIME == Runtime.Minimal && ++sinceCollect >= COLLECT_EVERY) {
+  if (--depth == 0 && COLLECTS && ++sinceCollect >= COLLECT_EVERY) {
     sinceCollect = 0;
     __collect();
   }
