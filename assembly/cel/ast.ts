@@ -97,6 +97,11 @@ export class MacroNode extends Node {
 }
 
 /** A message construction, `pkg.Type{field: value, ...}` (message builders of typed actions). */
+/** What a consumer of the tree keeps on a node (e.g. the protobuf encoder's field plan). */
+export class NodeCache {}
+
 export class MessageNode extends Node {
+  /** Free for one consumer: proto/literal-encoder.ts keeps its field plan here. */
+  cache: NodeCache | null = null;
   constructor(pos: i32, public typeName: string, public fields: Array<string>, public values: Array<Node>) { super(NodeKind.Message, pos); }
 }

@@ -35,6 +35,17 @@ export class Expression {
     return evaluator.eval(this.root);
   }
 
+  /**
+   * The shared evaluator set up as evalWith sets it up, for callers that evaluate parts of the
+   * tree themselves (proto/literal-encoder.ts); valid until the next evaluation starts.
+   */
+  prepare(resolver: Resolver, names: Array<string>, values: Array<Value>): Evaluator {
+    const evaluator = sharedEvaluator;
+    evaluator.reset(resolver);
+    for (let i = 0; i < names.length; i++) evaluator.scope.push(names[i], values[i]);
+    return evaluator;
+  }
+
   /** True when any attribute path starts with `root` (e.g. "auth"). */
   usesRoot(root: string): bool {
     for (let i = 0; i < this.attributes.length; i++) if (this.attributes[i][0] == root) return true;

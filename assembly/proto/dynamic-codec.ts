@@ -15,11 +15,39 @@ export class Encoded {
   constructor(public bytes: ArrayBuffer | null, public error: string) {}
 }
 
+/**
+ * Whether the field paths of error messages are built as the encoder goes. A success needs none:
+ * encodeMessage encodes without them, and only when that fails again with them, for the message.
+ */
+let tracePaths = false;
+
+function at(path: string, separator: string, name: string): string { return tracePaths ? path + separator + name : path; }
+function atIndex(path: string, i: i32): string { return tracePaths ? path + "[" + i.toString() + "]" : path; }
+
 /** Encodes `value` (a struct literal of `type`, or a map for well-known types) as `type`. */
 export function encodeMessage(type: MessageType, value: Value): Encoded {
-  const w = sharedWriter();
-  const err = writeMessage(w, type, value, type.fullName, 0);
-  return err.length > 0 ? new Encoded(null, err) : new Encoded(w.finish(), "");
+  let w = sharedWriter();
+  let err = writeMessage(w, type, value, type.fullName, 0);
+  if (err.length == 0) return new Encoded(w.finish(), "");
+  // Again, with paths, for the error message.
+  tracePaths = true;
+  w = sharedWriter();
+  err = writeMessage(w, type, value, type.fullName, 0);
+  tracePaths = false;
+  return new Encoded(null, err);
+}
+
+/**
+ * Writes field `f` = `v` into `w` (the value encoding of writeField, no paths); false when `v`
+ * does not fit `f` (callers then take a way that reports why).
+ */
+export function writeFieldValue(w: ProtoWriter, f: FieldInfo, v: Value, depth: i32): bool {
+  return writeField(w, f, v, "", depth).length == 0;
+}
+
+/** One item `v` of repeated field `f` (writeField's item encoding; `depth`: the item's, one below the field's); false when it does not fit. */
+export function writeItemValue(w: ProtoWriter, f: FieldInfo, v: Value, depth: i32): bool {
+  return writeSingle(w, f, v, "", depth, true).length == 0;
 }
 
 function writeMessage(w: ProtoWriter, type: MessageType, value: Value, path: string, depth: i32): string {
@@ -40,7 +68,7 @@ function writeMessage(w: ProtoWriter, type: MessageType, value: Value, path: str
     const info = type.fields[i];
     const v = fields.getString(info.name);
     if (v === null) continue;
-    const err = writeField(w, info, v, path + "." + info.name, depth);
+    const err = writeField(w, info, v, at(path, ".", info.name), depth);
     if (err.length > 0) return err;
   }
   return "";
@@ -55,8 +83,8 @@ function writeField(w: ProtoWriter, f: FieldInfo, v: Value, path: string, depth:
     const m = v.entries();
     for (let i = 0; i < m.size; i++) {
       const e = w.begin(f.number);
-      let err = writeSingle(w, keyField, m.keys[i], path + "[key]", depth + 1, true);
-      if (err.length == 0) err = writeSingle(w, valueField, m.values[i], path + "[" + keyText(m.keys[i]) + "]", depth + 1, true);
+      let err = writeSingle(w, keyField, m.keys[i], at(path, "[key]", ""), depth + 1, true);
+      if (err.length == 0) err = writeSingle(w, valueField, m.values[i], tracePaths ? path + "[" + keyText(m.keys[i]) + "]" : path, depth + 1, true);
       if (err.length > 0) return err;
       w.end(e);
     }
@@ -66,7 +94,7 @@ function writeField(w: ProtoWriter, f: FieldInfo, v: Value, path: string, depth:
     if (v.kind != Kind.List) return path + ": expected a list, got " + v.typeName();
     const items = v.items();
     for (let i = 0; i < items.length; i++) {
-      const err = writeSingle(w, f, items[i], path + "[" + i.toString() + "]", depth + 1, true);
+      const err = writeSingle(w, f, items[i], atIndex(path, i), depth + 1, true);
       if (err.length > 0) return err;
     }
     return "";
@@ -170,7 +198,7 @@ function writeWellKnown(w: ProtoWriter, name: string, v: Value, path: string, de
     const items = v.items();
     for (let i = 0; i < items.length; i++) {
       const item = w.begin(1);
-      const err = writeJsonValue(w, items[i], path + "[" + i.toString() + "]", depth + 1);
+      const err = writeJsonValue(w, items[i], atIndex(path, i), depth + 1);
       if (err.length > 0) return err;
       w.end(item);
     }
@@ -193,7 +221,7 @@ function writeWellKnown(w: ProtoWriter, name: string, v: Value, path: string, de
  * google.protobuf.Struct, anything else as a google.protobuf.Value; null when not representable.
  */
 export function encodeJsonLike(v: Value): ArrayBuffer | null {
-  const w = sharedWriter();
+  const w = sharedWriter(); // paths are not traced: only success or failure matters here
   const err = v.kind == Kind.Map ? writeStructFields(w, v.entries(), "value", 0) : writeJsonValue(w, v, "value", 0);
   return err.length > 0 ? null : w.finish();
 }
@@ -204,7 +232,7 @@ function writeStructFields(w: ProtoWriter, m: CelMap, path: string, depth: i32):
     const entry = w.begin(1);
     w.stringFieldAlways(1, m.keys[i].s);
     const value = w.begin(2);
-    const err = writeJsonValue(w, m.values[i], path + "." + m.keys[i].s, depth + 1);
+    const err = writeJsonValue(w, m.values[i], at(path, ".", m.keys[i].s), depth + 1);
     if (err.length > 0) return err;
     w.end(value);
     w.end(entry);
@@ -265,7 +293,7 @@ function writeValueLiteral(w: ProtoWriter, v: Value, path: string, depth: i32): 
   if (k == "number_value") { if (x.kind != Kind.Double) return mismatch(path + ".number_value", "double", x); w.tag(2, WIRE_I64); w.fixed64(reinterpret<u64>(x.d)); return ""; }
   if (k == "string_value") { if (x.kind != Kind.String) return mismatch(path + ".string_value", "string", x); w.stringFieldAlways(3, x.s); return ""; }
   if (k == "bool_value") { if (x.kind != Kind.Bool) return mismatch(path + ".bool_value", "bool", x); w.tag(4, WIRE_VARINT); w.varint(x.b ? 1 : 0); return ""; }
-  if (k == "struct_value" || k == "list_value") return writeJsonValue(w, x, path + "." + k, depth + 1);
+  if (k == "struct_value" || k == "list_value") return writeJsonValue(w, x, at(path, ".", k), depth + 1);
   return path + ": google.protobuf.Value has no field '" + k + "'";
 }
 

@@ -4,8 +4,9 @@
 // mismatch, missing descriptors, dispatch, gRPC status, decoding) goes to the failure policy.
 import { Value, Kind } from "../../cel";
 import { PlanNode } from "../plan";
-import { KUADRANT_RLS_SERVICE } from "../config";
+import { KUADRANT_RLS_SERVICE, ServiceConfig } from "../config";
 import { encodeMessage, decodeMessage } from "../../proto/dynamic-codec";
+import { encodeBuilder, watched } from "../../proto/literal-encoder";
 import { TaskContext, TaskResult } from "./context";
 import { predicateHolds } from "./predicate";
 
@@ -16,12 +17,25 @@ export function runGrpc(ctx: TaskContext, node: PlanNode, bindings: Array<Value>
   const service = action.service!;
   const method = service.method;
   if (method === null) { ctx.failure = "no descriptors for " + service.grpcService + " yet (asked the descriptor service)"; return TaskResult.Failed; }
-  const message = action.messageBuilder!.evalWith(ctx.attrs, node.varNames, bindings);
+  const builder = action.messageBuilder!;
+  // The fast way: the literal written straight into bytes (null: take the general way below).
+  const report = service.grpcService == KUADRANT_RLS_SERVICE && service.grpcMethod == "Report";
+  const direct = encodeBuilder(method.input, builder, builder.prepare(ctx.attrs, node.varNames, bindings), report ? "hits_addend" : "");
+  if (direct !== null) {
+    const hits = watched;
+    if (report && hits !== null && hits.kind == Kind.Uint && hits.u == 0) return TaskResult.Skipped;
+    return send(ctx, service, direct);
+  }
+  const message = builder.evalWith(ctx.attrs, node.varNames, bindings);
   if (message.isError) { ctx.failure = "messageBuilder failed: " + message.s; return TaskResult.Failed; }
   if (isEmptyReport(service.grpcService, service.grpcMethod, message)) return TaskResult.Skipped;
   const encoded = encodeMessage(method.input, message);
   const bytes = encoded.bytes;
   if (bytes === null) { ctx.failure = "messageBuilder does not fit " + method.input.fullName + ": " + encoded.error; return TaskResult.Failed; }
+  return send(ctx, service, bytes);
+}
+
+function send(ctx: TaskContext, service: ServiceConfig, bytes: ArrayBuffer): TaskResult {
   const token = ctx.effects.dispatch(service, bytes);
   if (token < 0) return TaskResult.Failed;
   ctx.token = <u32>token;
