@@ -15,11 +15,14 @@ const MAX_ITERATIONS = 100000;
 export class Evaluator {
   readonly scope: Scope = new Scope();
   iterations: i32 = 0;
+  private argLists: Array<Array<Value>> = [];
+  private callDepth: i32 = 0;
   constructor(public resolver: Resolver) {}
 
   reset(resolver: Resolver): void {
     this.resolver = resolver;
     this.iterations = 0;
+    this.callDepth = 0;
     this.scope.names.length = 0;
     this.scope.values.length = 0;
   }
@@ -211,13 +214,21 @@ export class Evaluator {
       const v = this.resolver.bodyJson(node.fn == "responseBodyJSON", pointer.s);
       return v !== null ? v : Value.error("no such key: " + pointer.s + " in " + (node.fn == "responseBodyJSON" ? "response" : "request") + " body");
     }
-    const args = new Array<Value>(node.args.length);
-    for (let i = 0; i < node.args.length; i++) {
+    // One argument list per call depth, reused: functions read their arguments and keep none.
+    const depth = this.callDepth++;
+    const pool = this.argLists;
+    if (depth >= pool.length) pool.push(new Array<Value>());
+    const args = unchecked(pool[depth]);
+    const n = node.args.length;
+    args.length = n;
+    for (let i = 0; i < n; i++) {
       const v = this.eval(node.args[i]);
-      if (v.isError) return v;
-      args[i] = v;
+      if (v.isError) { this.callDepth--; return v; }
+      unchecked(args[i] = v);
     }
-    return callFunction(node.fn, target, args);
+    const result = callFunction(node.fn, target, args);
+    this.callDepth--;
+    return result;
   }
 
   private macro(node: MacroNode): Value {

@@ -5,7 +5,8 @@ import {
   Node, NodeKind, LiteralNode, IdentNode, SelectNode, IndexNode, CallNode, ListNode, MapNode,
   UnaryNode, LogicalNode, ConditionalNode, BinaryNode, HasNode, MacroNode, MessageNode,
 } from "./ast";
-import { Value } from "./value";
+import { Value, Kind } from "./value";
+import { callFunction } from "./functions";
 
 const MAX_DEPTH = 96;
 const RESERVED: Array<string> = ["as", "break", "const", "continue", "else", "for", "function", "if",
@@ -274,7 +275,7 @@ class Parser {
       if (args.length != 1 || args[0].kind != NodeKind.Select) return this.fail("has() needs a field selection, e.g. has(a.b)", t.pos);
       return new HasNode(t.pos, <SelectNode>args[0]);
     }
-    return new CallNode(t.pos, t.text, null, args);
+    return foldConstant(new CallNode(t.pos, t.text, null, args));
   }
 
   /** `pkg.Type{field: value, ...}`: field names are identifiers, a trailing comma is allowed. */
@@ -336,4 +337,14 @@ function isQualifiedName(node: Node): bool {
   let n = node;
   while (n.kind == NodeKind.Select) n = (<SelectNode>n).operand;
   return n.kind == NodeKind.Ident && node.path !== null;
+}
+
+/** Conversions of literals (`string(1)`, `uint(0)`) are done once, here, when they succeed. */
+const FOLDABLE: Array<string> = ["string", "int", "uint", "double", "bool", "size"];
+
+function foldConstant(call: CallNode): Node {
+  if (call.args.length != 1 || call.args[0].kind != NodeKind.Literal || !FOLDABLE.includes(call.fn)) return call;
+  const v = callFunction(call.fn, null, [(<LiteralNode>call.args[0]).value]);
+  if (v.isError || v.kind == Kind.List || v.kind == Kind.Map) return call; // errors stay where they happen; containers are never shared
+  return new LiteralNode(call.pos, v);
 }

@@ -15,8 +15,14 @@ export class Value {
 
   static null(): Value { return NULL; }
   static bool(b: bool): Value { return b ? TRUE : FALSE; }
-  static int(i: i64): Value { const v = new Value(); v.kind = Kind.Int; v.i = i; return v; }
-  static uint(u: u64): Value { const v = new Value(); v.kind = Kind.Uint; v.u = u; return v; }
+  static int(i: i64): Value {
+    if (<u64>(i + 1) < SMALL) return unchecked(SMALL_INTS[<i32>(i + 1)]);
+    const v = new Value(); v.kind = Kind.Int; v.i = i; return v;
+  }
+  static uint(u: u64): Value {
+    if (u < SMALL) return unchecked(SMALL_UINTS[<i32>u]);
+    const v = new Value(); v.kind = Kind.Uint; v.u = u; return v;
+  }
   static double(d: f64): Value { const v = new Value(); v.kind = Kind.Double; v.d = d; return v; }
   static string(s: string): Value { const v = new Value(); v.kind = Kind.String; v.s = s; return v; }
   static timestamp(ns: i64): Value { const v = new Value(); v.kind = Kind.Timestamp; v.i = ns; return v; }
@@ -50,6 +56,20 @@ export class Value {
 }
 
 const NULL = new Value();
+// Values are never changed once made: the small numbers (token counts, codes, 0u) are shared.
+const SMALL: u64 = 256;
+const SMALL_INTS = makeSmall(Kind.Int);
+const SMALL_UINTS = makeSmall(Kind.Uint);
+function makeSmall(kind: Kind): StaticArray<Value> {
+  const out = new StaticArray<Value>(<i32>SMALL);
+  for (let n = 0; n < <i32>SMALL; n++) {
+    const v = new Value();
+    v.kind = kind;
+    if (kind == Kind.Int) v.i = n - 1; else v.u = <u64>n;
+    out[n] = v;
+  }
+  return out;
+}
 const TRUE = newBool(true);
 const FALSE = newBool(false);
 function newBool(b: bool): Value { const v = new Value(); v.kind = Kind.Bool; v.b = b; return v; }

@@ -27,6 +27,8 @@ export class Executor {
   private startedNs: StaticArray<u64>;
   /** The token of each node's call, valid while the node is InFlight and the executor not stopped. */
   private tokens: StaticArray<u32>;
+  /** bindings() by parent node (made on first use). */
+  private bindingsByParent: StaticArray<Array<Value> | null> | null = null;
   private reached: i32 = -1;
   /** A local reply was sent: nothing more runs. */
   stopped: bool = false;
@@ -200,11 +202,20 @@ export class Executor {
 
   private bindings(node: PlanNode): Array<Value> {
     if (node.varNodes.length == 0) return NO_BINDINGS;
+    // Every child of a parent binds the same replies, all known once they run: made once per parent.
+    const parent = node.parent;
+    if (parent >= 0) {
+      let cache = this.bindingsByParent;
+      if (cache === null) { cache = new StaticArray<Array<Value> | null>(this.plan.nodes.length); this.bindingsByParent = cache; }
+      const cached = cache[parent];
+      if (cached !== null) return cached;
+    }
     const values = new Array<Value>(node.varNodes.length);
     for (let i = 0; i < node.varNodes.length; i++) {
       const v = this.replies[node.varNodes[i]];
       values[i] = v !== null ? v : Value.null();
     }
+    if (parent >= 0) this.bindingsByParent![parent] = values;
     return values;
   }
 }

@@ -5,10 +5,10 @@
 // evaluation error, a value that does not fit, a literal naming a field twice or one the type
 // lacks) it gives up, and the caller takes the general way (evaluate the whole builder, then
 // dynamic-codec's encodeMessage), which gives the exact outcome and message.
-import { Value, Kind } from "../cel";
+import { Value, Kind, valuesEqual } from "../cel";
 import { Expression } from "../cel/expression";
 import { Evaluator } from "../cel/eval";
-import { Node, NodeKind, MessageNode, ListNode, BinaryNode, ConditionalNode, NodeCache } from "../cel/ast";
+import { Node, NodeKind, MessageNode, ListNode, MapNode, BinaryNode, ConditionalNode, NodeCache } from "../cel/ast";
 import { ProtoWriter, sharedWriter } from "./wire";
 import { MessageType, FieldInfo } from "./descriptors";
 import { writeFieldValue, writeItemValue } from "./dynamic-codec";
@@ -78,6 +78,7 @@ function writeLiteral(w: ProtoWriter, type: MessageType, node: MessageNode, ev: 
 
 function writeField(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, depth: i32): bool {
   if (f.repeated && !f.isMap) return writeRepeated(w, f, node, ev, depth);
+  if (f.isMap && node.kind == NodeKind.Map) return writeMapLiteral(w, f, <MapNode>node, ev, depth);
   if (node.kind == NodeKind.Message && f.message !== null && !f.repeated) {
     const literal = <MessageNode>node;
     const type = f.message!;
@@ -91,6 +92,34 @@ function writeField(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, dep
   if (v.isError) return false;
   return writeFieldValue(w, f, v, depth);
 }
+
+/**
+ * A map literal as map entries, in its order. The general way's checks come first: a key that is
+ * not a string, int, uint or bool, or a repeated key, gives up (evaluating the literal errs there).
+ */
+function writeMapLiteral(w: ProtoWriter, f: FieldInfo, node: MapNode, ev: Evaluator, depth: i32): bool {
+  const entry = f.message!;
+  const keyField = entry.fieldByNumber(1), valueField = entry.fieldByNumber(2);
+  if (keyField === null || valueField === null) return false;
+  const keys = keyScratch;
+  const base = keys.length;
+  let ok = true;
+  for (let i = 0; i < node.keys.length && ok; i++) {
+    const k = ev.eval(node.keys[i]);
+    if (k.kind != Kind.String && k.kind != Kind.Int && k.kind != Kind.Uint && k.kind != Kind.Bool) { ok = false; break; }
+    for (let j = base; j < keys.length; j++) if (valuesEqual(unchecked(keys[j]), k)) { ok = false; break; }
+    if (!ok) break;
+    keys.push(k);
+    const mark = w.begin(f.number);
+    ok = writeItemValue(w, keyField, k, depth + 1) && writeItem(w, valueField, node.values[i], ev, depth + 1);
+    w.end(mark);
+  }
+  keys.length = base;
+  return ok;
+}
+
+/** Keys of the map literals being written (a stack: a value may hold another map literal). */
+const keyScratch = new Array<Value>();
 
 /** The items of a repeated field, from list literals, `+` of them and `?:` choosing one, or a list value. */
 function writeRepeated(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, depth: i32): bool {

@@ -95,6 +95,18 @@ describe("message builders written straight from the literal", () => {
     expect(r[0]).not.toBe("general", r[1]);
     expect(r[0]).toBe(r[1]);
   });
+  it("map literals: a repeated or ill-typed key gives up, as the general way fails there", () => {
+    const check = pool().method(AUTH, "Check")!.input;
+    const head = "envoy.service.auth.v3.CheckRequest{attributes: envoy.service.auth.v3.AttributeContext{context_extensions: ";
+    const good = both(check, head + "{'a': '1', 'b': x.user}}}");
+    expect(good[0]).toBe(good[1]);
+    const bad: Array<string> = ["{'a': '1', 'a': '2'}", "{1: 'x'}", "{'a': 1}", "{[1]: 'x'}", "{'a': '1', 1u: '2'}"];
+    for (let i = 0; i < bad.length; i++) {
+      const r = both(check, head + bad[i] + "}}");
+      expect(r[0]).toBe("general", bad[i]);
+      expect(r[1].startsWith("error")).toBe(true, bad[i]);
+    }
+  });
   it("reports the watched field's value (a Report's hits_addend)", () => {
     const rls = pool().method(RLS, "ShouldRateLimit")!.input;
     const e = compileCel(R + "{domain: 'd', hits_addend: uint(x.n) - 7u, descriptors: []}").expression!;
