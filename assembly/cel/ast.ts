@@ -43,14 +43,14 @@ export class IndexNode extends Node {
     super(NodeKind.Index, pos);
     const base = operand.path;
     if (base !== null && index.kind == NodeKind.Literal) {
-      const key = (<LiteralNode>index).value;
+      const key = (changetype<LiteralNode>(index)).value;
       if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); this.path = p; this.attr = attrPath(p); }
     }
-    if (operand.kind == NodeKind.Call && index.kind == NodeKind.Literal && (<LiteralNode>index).value.kind == 2 /* Int */) {
-      const call = <CallNode>operand;
+    if (operand.kind == NodeKind.Call && index.kind == NodeKind.Literal && (changetype<LiteralNode>(index)).value.kind == 2 /* Int */) {
+      const call = changetype<CallNode>(operand);
       if (call.fn == "split" && call.target !== null && call.args.length == 1 && call.args[0].kind == NodeKind.Literal) {
-        const sep = (<LiteralNode>call.args[0]).value;
-        if (sep.kind == 5 /* String */ && sep.s.length > 0) { this.splitSeparator = sep.s; this.splitPart = (<LiteralNode>index).value.i; }
+        const sep = (changetype<LiteralNode>(call.args[0])).value;
+        if (sep.kind == 5 /* String */ && sep.s.length > 0) { this.splitSeparator = sep.s; this.splitPart = (changetype<LiteralNode>(index)).value.i; }
       }
     }
   }

@@ -29,13 +29,13 @@ export class Evaluator {
 
   eval(node: Node): Value {
     switch (node.kind) {
-      case NodeKind.Literal: return (<LiteralNode>node).value;
-      case NodeKind.Ident: return this.ident(<IdentNode>node);
-      case NodeKind.Select: return this.select(<SelectNode>node);
-      case NodeKind.Index: return this.index(<IndexNode>node);
-      case NodeKind.Call: return this.call(<CallNode>node);
+      case NodeKind.Literal: return (changetype<LiteralNode>(node)).value;
+      case NodeKind.Ident: return this.ident(changetype<IdentNode>(node));
+      case NodeKind.Select: return this.select(changetype<SelectNode>(node));
+      case NodeKind.Index: return this.index(changetype<IndexNode>(node));
+      case NodeKind.Call: return this.call(changetype<CallNode>(node));
       case NodeKind.List: {
-        const items = (<ListNode>node).items;
+        const items = (changetype<ListNode>(node)).items;
         const out = new Array<Value>(items.length);
         for (let i = 0; i < items.length; i++) {
           const v = this.eval(items[i]);
@@ -44,34 +44,34 @@ export class Evaluator {
         }
         return Value.list(out);
       }
-      case NodeKind.Map: return this.mapLiteral(<MapNode>node);
+      case NodeKind.Map: return this.mapLiteral(changetype<MapNode>(node));
       case NodeKind.Not: {
-        const v = this.eval((<UnaryNode>node).operand);
+        const v = this.eval((changetype<UnaryNode>(node)).operand);
         if (v.isError) return v;
         if (v.kind != Kind.Bool) return noOverload("!_", v);
         return Value.bool(!v.b);
       }
-      case NodeKind.Negate: return negate(this.eval((<UnaryNode>node).operand));
-      case NodeKind.And: return this.and(<LogicalNode>node);
-      case NodeKind.Or: return this.or(<LogicalNode>node);
+      case NodeKind.Negate: return negate(this.eval((changetype<UnaryNode>(node)).operand));
+      case NodeKind.And: return this.and(changetype<LogicalNode>(node));
+      case NodeKind.Or: return this.or(changetype<LogicalNode>(node));
       case NodeKind.Conditional: {
-        const c = <ConditionalNode>node;
+        const c = changetype<ConditionalNode>(node);
         const cond = this.eval(c.cond);
         if (cond.isError) return cond;
         if (cond.kind != Kind.Bool) return noOverload("_?_:_", cond);
         return cond.b ? this.eval(c.then) : this.eval(c.otherwise);
       }
       case NodeKind.Binary: {
-        const b = <BinaryNode>node;
+        const b = changetype<BinaryNode>(node);
         const l = this.eval(b.left);
         if (l.isError) return l;
         const r = this.eval(b.right);
         if (r.isError) return r;
         return binary(b.op, l, r);
       }
-      case NodeKind.Has: return this.has(<HasNode>node);
-      case NodeKind.Message: return this.message(<MessageNode>node);
-      default: return this.macro(<MacroNode>node);
+      case NodeKind.Has: return this.has(changetype<HasNode>(node));
+      case NodeKind.Message: return this.message(changetype<MessageNode>(node));
+      default: return this.macro(changetype<MacroNode>(node));
     }
   }
 
@@ -107,7 +107,7 @@ export class Evaluator {
     const path = node.path;
     if (path !== null && !this.boundRoot(path)) return this.attribute(node);
     const separator = node.splitSeparator;
-    if (separator !== null) return this.splitPart(<CallNode>node.operand, separator, node.splitPart, node.index);
+    if (separator !== null) return this.splitPart(changetype<CallNode>(node.operand), separator, node.splitPart, node.index);
     const operand = this.eval(node.operand);
     if (operand.isError) return operand;
     const key = this.eval(node.index);
@@ -209,7 +209,7 @@ export class Evaluator {
     // Body lookups take a literal pointer (they are planned at configure time).
     if (target === null && (node.fn == "requestBodyJSON" || node.fn == "responseBodyJSON")) {
       if (node.args.length != 1 || node.args[0].kind != NodeKind.Literal) return Value.error(node.fn + "() takes one string literal");
-      const pointer = (<LiteralNode>node.args[0]).value;
+      const pointer = (changetype<LiteralNode>(node.args[0])).value;
       if (pointer.kind != Kind.String) return Value.error(node.fn + "() takes one string literal");
       const v = this.resolver.bodyJson(node.fn == "responseBodyJSON", pointer.s);
       return v !== null ? v : Value.error("no such key: " + pointer.s + " in " + (node.fn == "responseBodyJSON" ? "response" : "request") + " body");

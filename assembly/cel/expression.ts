@@ -75,17 +75,17 @@ function collect(node: Node, into: Expression, bound: Array<string>): void {
     if (!bound.includes(path[0])) {
       // Record only the longest literal chain: a parent whose child extends it is skipped by the caller.
       into.attributes.push(path);
-      if (node.kind == NodeKind.Index) collect((<IndexNode>node).index, into, bound);
+      if (node.kind == NodeKind.Index) collect((changetype<IndexNode>(node)).index, into, bound);
       return;
     }
   }
   switch (node.kind) {
-    case NodeKind.Select: collect((<SelectNode>node).operand, into, bound); break;
-    case NodeKind.Index: collect((<IndexNode>node).operand, into, bound); collect((<IndexNode>node).index, into, bound); break;
+    case NodeKind.Select: collect((changetype<SelectNode>(node)).operand, into, bound); break;
+    case NodeKind.Index: collect((changetype<IndexNode>(node)).operand, into, bound); collect((changetype<IndexNode>(node)).index, into, bound); break;
     case NodeKind.Call: {
-      const c = <CallNode>node;
+      const c = changetype<CallNode>(node);
       if ((c.fn == "responseBodyJSON" || c.fn == "requestBodyJSON") && c.target === null && c.args.length == 1 && c.args[0].kind == NodeKind.Literal) {
-        const p = (<LiteralNode>c.args[0]).value;
+        const p = (changetype<LiteralNode>(c.args[0])).value;
         if (p.kind == Kind.String) (c.fn == "responseBodyJSON" ? into.responseBodyPointers : into.requestBodyPointers).push(p.s);
       }
       const t = c.target;
@@ -93,30 +93,30 @@ function collect(node: Node, into: Expression, bound: Array<string>): void {
       for (let i = 0; i < c.args.length; i++) collect(c.args[i], into, bound);
       break;
     }
-    case NodeKind.List: { const items = (<ListNode>node).items; for (let i = 0; i < items.length; i++) collect(items[i], into, bound); break; }
+    case NodeKind.List: { const items = (changetype<ListNode>(node)).items; for (let i = 0; i < items.length; i++) collect(items[i], into, bound); break; }
     case NodeKind.Map: {
-      const m = <MapNode>node;
+      const m = changetype<MapNode>(node);
       for (let i = 0; i < m.keys.length; i++) { collect(m.keys[i], into, bound); collect(m.values[i], into, bound); }
       break;
     }
-    case NodeKind.Not: case NodeKind.Negate: collect((<UnaryNode>node).operand, into, bound); break;
-    case NodeKind.And: case NodeKind.Or: collect((<LogicalNode>node).left, into, bound); collect((<LogicalNode>node).right, into, bound); break;
+    case NodeKind.Not: case NodeKind.Negate: collect((changetype<UnaryNode>(node)).operand, into, bound); break;
+    case NodeKind.And: case NodeKind.Or: collect((changetype<LogicalNode>(node)).left, into, bound); collect((changetype<LogicalNode>(node)).right, into, bound); break;
     case NodeKind.Conditional: {
-      const c = <ConditionalNode>node;
+      const c = changetype<ConditionalNode>(node);
       collect(c.cond, into, bound); collect(c.then, into, bound); collect(c.otherwise, into, bound);
       break;
     }
-    case NodeKind.Binary: collect((<BinaryNode>node).left, into, bound); collect((<BinaryNode>node).right, into, bound); break;
-    case NodeKind.Has: collect((<HasNode>node).select, into, bound); break;
+    case NodeKind.Binary: collect((changetype<BinaryNode>(node)).left, into, bound); collect((changetype<BinaryNode>(node)).right, into, bound); break;
+    case NodeKind.Has: collect((changetype<HasNode>(node)).select, into, bound); break;
     case NodeKind.Message: {
-      const m = <MessageNode>node;
+      const m = changetype<MessageNode>(node);
       if (!into.messageTypes.includes(m.typeName)) into.messageTypes.push(m.typeName);
       for (let i = 0; i < m.values.length; i++) collect(m.values[i], into, bound);
       break;
     }
     case NodeKind.Literal: case NodeKind.Ident: break;
     default: {
-      const m = <MacroNode>node;
+      const m = changetype<MacroNode>(node);
       collect(m.range, into, bound);
       const inner = bound.slice(0);
       inner.push(m.variable);

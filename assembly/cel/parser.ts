@@ -220,7 +220,7 @@ class Parser {
     const arity = macro == NodeKind.MapMacro ? (args.length == 3 ? 3 : 2) : 2;
     if (args.length != arity) return this.fail(name.text + "() takes " + arity.toString() + " arguments", name.pos);
     if (args[0].kind != NodeKind.Ident) return this.fail(name.text + "() needs a variable name as its first argument", args[0].pos);
-    const variable = (<IdentNode>args[0]).name;
+    const variable = (changetype<IdentNode>(args[0])).name;
     if (macro == NodeKind.MapMacro && arity == 3) return new MacroNode(macro, name.pos, target, variable, args[2], args[1]);
     return new MacroNode(macro, name.pos, target, variable, args[1], null);
   }
@@ -273,7 +273,7 @@ class Parser {
     if (args === null) return null;
     if (t.text == "has") {
       if (args.length != 1 || args[0].kind != NodeKind.Select) return this.fail("has() needs a field selection, e.g. has(a.b)", t.pos);
-      return new HasNode(t.pos, <SelectNode>args[0]);
+      return new HasNode(t.pos, changetype<SelectNode>(args[0]));
     }
     return foldConstant(new CallNode(t.pos, t.text, null, args));
   }
@@ -335,7 +335,7 @@ class Parser {
 /** An identifier or a chain of field selections on one: what may name a message type. */
 function isQualifiedName(node: Node): bool {
   let n = node;
-  while (n.kind == NodeKind.Select) n = (<SelectNode>n).operand;
+  while (n.kind == NodeKind.Select) n = (changetype<SelectNode>(n)).operand;
   return n.kind == NodeKind.Ident && node.path !== null;
 }
 
@@ -344,7 +344,7 @@ const FOLDABLE: Array<string> = ["string", "int", "uint", "double", "bool", "siz
 
 function foldConstant(call: CallNode): Node {
   if (call.args.length != 1 || call.args[0].kind != NodeKind.Literal || !FOLDABLE.includes(call.fn)) return call;
-  const v = callFunction(call.fn, null, [(<LiteralNode>call.args[0]).value]);
+  const v = callFunction(call.fn, null, [(changetype<LiteralNode>(call.args[0])).value]);
   if (v.isError || v.kind == Kind.List || v.kind == Kind.Map) return call; // errors stay where they happen; containers are never shared
   return new LiteralNode(call.pos, v);
 }

@@ -34,15 +34,15 @@ export function metricLabels(config: PluginConfig, plans: Array<SetPlan>): Array
 function collectLabels(root: Node, out: Array<RequestDatum>): void {
   const descriptors = field(root, "descriptors");
   if (descriptors === null || descriptors.kind != NodeKind.List) return;
-  const items = (<ListNode>descriptors).items;
+  const items = (changetype<ListNode>(descriptors)).items;
   if (items.length < 2) return;
   const entries = field(items[1], "entries");
   if (entries === null || entries.kind != NodeKind.List) return;
-  const list = (<ListNode>entries).items;
+  const list = (changetype<ListNode>(entries)).items;
   for (let i = 0; i < list.length; i++) {
     const key = field(list[i], "key"), value = field(list[i], "value");
     if (key === null || value === null || key.kind != NodeKind.Literal) continue;
-    const k = (<LiteralNode>key).value;
+    const k = (changetype<LiteralNode>(key)).value;
     if (k.kind != Kind.String || has(out, k.s)) continue;
     out.push(new RequestDatum(LABEL_DOMAIN, k.s, new Expression("descriptors[1]." + k.s, value)));
   }
@@ -50,7 +50,7 @@ function collectLabels(root: Node, out: Array<RequestDatum>): void {
 
 function field(node: Node, name: string): Node | null {
   if (node.kind != NodeKind.Message) return null;
-  const m = <MessageNode>node;
+  const m = changetype<MessageNode>(node);
   const i = m.fields.indexOf(name);
   return i >= 0 ? m.values[i] : null;
 }

@@ -31,15 +31,15 @@ export let watched: Value | null = null;
 export function encodeBuilder(type: MessageType, builder: Expression, ev: Evaluator, watch: string): ArrayBuffer | null {
   watched = null;
   const root = builder.root;
-  if (root.kind != NodeKind.Message || (<MessageNode>root).typeName != type.fullName) return null;
+  if (root.kind != NodeKind.Message || (changetype<MessageNode>(root)).typeName != type.fullName) return null;
   const w = sharedWriter();
-  if (!writeLiteral(w, type, <MessageNode>root, ev, 0, watch)) return null;
+  if (!writeLiteral(w, type, changetype<MessageNode>(root), ev, 0, watch)) return null;
   return w.finish();
 }
 
 function planOf(type: MessageType, node: MessageNode): FieldPlan {
   const cached = node.cache;
-  if (cached !== null && (<FieldPlan>cached).type === type) return <FieldPlan>cached;
+  if (cached !== null && (changetype<FieldPlan>(cached)).type === type) return changetype<FieldPlan>(cached);
   const fields = new Array<FieldInfo>(), values = new Array<i32>();
   let valid = true;
   for (let i = 0; i < node.fields.length; i++) {
@@ -78,9 +78,9 @@ function writeLiteral(w: ProtoWriter, type: MessageType, node: MessageNode, ev: 
 
 function writeField(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, depth: i32): bool {
   if (f.repeated && !f.isMap) return writeRepeated(w, f, node, ev, depth);
-  if (f.isMap && node.kind == NodeKind.Map) return writeMapLiteral(w, f, <MapNode>node, ev, depth);
+  if (f.isMap && node.kind == NodeKind.Map) return writeMapLiteral(w, f, changetype<MapNode>(node), ev, depth);
   if (node.kind == NodeKind.Message && f.message !== null && !f.repeated) {
-    const literal = <MessageNode>node;
+    const literal = changetype<MessageNode>(node);
     const type = f.message!;
     if (literal.typeName != type.fullName) return false;
     const mark = w.begin(f.number);
@@ -124,16 +124,16 @@ const keyScratch = new Array<Value>();
 /** The items of a repeated field, from list literals, `+` of them and `?:` choosing one, or a list value. */
 function writeRepeated(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, depth: i32): bool {
   if (node.kind == NodeKind.List) {
-    const items = (<ListNode>node).items;
+    const items = (changetype<ListNode>(node)).items;
     for (let i = 0; i < items.length; i++) if (!writeItem(w, f, items[i], ev, depth + 1)) return false;
     return true;
   }
-  if (node.kind == NodeKind.Binary && (<BinaryNode>node).op == "+" && isListShaped((<BinaryNode>node).left) && isListShaped((<BinaryNode>node).right)) {
-    const b = <BinaryNode>node;
+  if (node.kind == NodeKind.Binary && (changetype<BinaryNode>(node)).op == "+" && isListShaped((changetype<BinaryNode>(node)).left) && isListShaped((changetype<BinaryNode>(node)).right)) {
+    const b = changetype<BinaryNode>(node);
     return writeRepeated(w, f, b.left, ev, depth) && writeRepeated(w, f, b.right, ev, depth);
   }
   if (node.kind == NodeKind.Conditional) {
-    const c = <ConditionalNode>node;
+    const c = changetype<ConditionalNode>(node);
     const cond = ev.eval(c.cond);
     if (cond.kind != Kind.Bool) return false;
     return writeRepeated(w, f, cond.b ? c.then : c.otherwise, ev, depth);
@@ -146,15 +146,15 @@ function writeRepeated(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, 
 /** Shapes writeRepeated takes apart: evaluating them could only give a list or an error. */
 function isListShaped(node: Node): bool {
   if (node.kind == NodeKind.List) return true;
-  if (node.kind == NodeKind.Conditional) { const c = <ConditionalNode>node; return isListShaped(c.then) && isListShaped(c.otherwise); }
-  if (node.kind == NodeKind.Binary) { const b = <BinaryNode>node; return b.op == "+" && isListShaped(b.left) && isListShaped(b.right); }
+  if (node.kind == NodeKind.Conditional) { const c = changetype<ConditionalNode>(node); return isListShaped(c.then) && isListShaped(c.otherwise); }
+  if (node.kind == NodeKind.Binary) { const b = changetype<BinaryNode>(node); return b.op == "+" && isListShaped(b.left) && isListShaped(b.right); }
   return false;
 }
 
 /** One item of a repeated field (written even when it is the default, as list items are). */
 function writeItem(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, depth: i32): bool {
   if (node.kind == NodeKind.Message && f.message !== null) {
-    const literal = <MessageNode>node;
+    const literal = changetype<MessageNode>(node);
     const type = f.message!;
     if (literal.typeName != type.fullName) return false;
     const mark = w.begin(f.number);

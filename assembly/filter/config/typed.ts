@@ -138,8 +138,8 @@ function checkBuilderTypes(c: Checker, path: string, a: TypedAction): void {
   const method = service.method;
   if (method === null) return; // descriptors arrive later (descriptor service)
   const root = builder.root;
-  if (root.kind == NodeKind.Message && (<MessageNode>root).typeName != method.input.fullName) {
-    c.problem(path + ".messageBuilder", "builds a " + (<MessageNode>root).typeName + " but " + service.grpcService + "/" + service.grpcMethod + " takes a " + method.input.fullName);
+  if (root.kind == NodeKind.Message && (changetype<MessageNode>(root)).typeName != method.input.fullName) {
+    c.problem(path + ".messageBuilder", "builds a " + (changetype<MessageNode>(root)).typeName + " but " + service.grpcService + "/" + service.grpcMethod + " takes a " + method.input.fullName);
   }
   const pool = descriptorPool();
   for (let t = 0; t < builder.messageTypes.length; t++) {
