@@ -29,8 +29,10 @@ const VARIANTS: Variant[] = [
   { id: "minimal-64", title: "mark & sweep every 64 callbacks, -O3", flags: ["--runtime", "minimal", "--use", "FILTER_GC_EVERY=64", "-O3", "--shrinkLevel", "1"], memory: true },
   { id: "minimal-256", title: "mark & sweep every 256 callbacks, -O3", flags: ["--runtime", "minimal", "--use", "FILTER_GC_EVERY=256", "-O3", "--shrinkLevel", "1"], memory: true },
   { id: "minimal-64-Oz", title: "mark & sweep every 64 callbacks, -O3 shrink 2", flags: ["--runtime", "minimal", "--use", "FILTER_GC_EVERY=64", "-O3", "--shrinkLevel", "2"], memory: true },
-  { id: "size-class-256", title: "size-class allocator + mark & sweep every 256 callbacks, -O3 (assembly/rt)", flags: ["--use", "FILTER_GC_EVERY=256", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
-  { id: "size-class-1024", title: "size-class allocator + mark & sweep every 1024 callbacks, -O3", flags: ["--use", "FILTER_GC_EVERY=1024", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
+  { id: "size-class-256", title: "size-class allocator + mark & sweep every 256 callbacks, -O3", flags: ["--use", "FILTER_GC_EVERY=256", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
+  { id: "size-class-256k", title: "size-class allocator + mark & sweep after 256 KiB allocated, -O3", flags: ["--use", "FILTER_GC_BYTES=262144", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
+  { id: "size-class-512k", title: "size-class allocator + mark & sweep after 512 KiB allocated, -O3 (assembly/rt: chosen)", flags: ["--use", "FILTER_GC_BYTES=524288", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
+  { id: "size-class-1m", title: "size-class allocator + mark & sweep after 1 MiB allocated, -O3", flags: ["--use", "FILTER_GC_BYTES=1048576", "-O3", "--shrinkLevel", "1"], options: SIZE_CLASS, memory: true },
   { id: "stub", title: "stub: bump allocator, never frees (lower bound; memory grows)", flags: ["--runtime", "stub", "-O3", "--shrinkLevel", "1"], memory: false },
 ];
 
@@ -42,7 +44,7 @@ const ROUNDS = Number(o.rounds ?? 16);
 const MEMORY_N = Number(o["memory-requests"] ?? 100_000);
 const only = o.only ? o.only.split(",") : null;
 const variants = VARIANTS.filter((v) => !only || only.includes(v.id));
-const scenarios = SCENARIOS.filter((s) => ["noop", "maas", "sets20-labels10-first"].includes(s.id));
+const scenarios = SCENARIOS.filter((s) => ["noop", "maas", "maas-typed", "sets20-labels10-first"].includes(s.id));
 const progress = (line: string) => console.error(line);
 
 async function build(entry: string, out: string, v: Variant): Promise<Uint8Array> {
@@ -90,13 +92,13 @@ async function main() {
 
   const get = (v: string, s: string) => figures.find((f) => f.variant === v && f.scenario === s)!.cost;
   const us = (x: number) => x.toFixed(1);
-  const rows = [["variant", ".wasm KiB (no-op)", "MaaS: callbacks µs (× no-op)", "MaaS: guest self µs (× no-op)", "20 sets: guest self µs", `pages, ${MEMORY_N} MaaS requests`]];
+  const rows = [["variant", ".wasm KiB (no-op)", "MaaS: callbacks µs (× no-op)", "MaaS: guest self µs (× no-op)", "MaaS typed: guest self µs", "20 sets: guest self µs", `pages, ${MEMORY_N} MaaS requests`]];
   for (const v of variants) {
-    const noop = get(v.id, "noop"), m = get(v.id, "maas"), big = get(v.id, "sets20-labels10-first");
+    const noop = get(v.id, "noop"), m = get(v.id, "maas"), typed = get(v.id, "maas-typed"), big = get(v.id, "sets20-labels10-first");
     const b = builds.get(v.id)!;
     rows.push([v.title, `${(b.filter.length / 1024).toFixed(1)} (${(b.noop.length / 1024).toFixed(1)})`,
       `${us(m.callbacksUs)} (×${(m.callbacksUs / noop.callbacksUs).toFixed(1)})`,
-      `${us(m.guestSelfUs)} (×${(m.guestSelfUs / noop.guestSelfUs).toFixed(1)})`, us(big.guestSelfUs), memory.get(v.id)!]);
+      `${us(m.guestSelfUs)} (×${(m.guestSelfUs / noop.guestSelfUs).toFixed(1)})`, us(typed.guestSelfUs), us(big.guestSelfUs), memory.get(v.id)!]);
   }
   const mach = machine();
   console.log(`\n${mach.date.slice(0, 10)}, ${mach.cpu} (${mach.cores} cores), Node ${mach.node}, load ${mach.loadAverage.join(" ")}, ${mach.commit}, ${N} requests per cell\n`);

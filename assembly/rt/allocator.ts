@@ -19,6 +19,13 @@ import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
 // @ts-ignore: decorator
 @inline const CLASSES: usize = SMALL_CLASSES + 21; // then 2 KiB … 1 GiB
 
+/** Bytes handed out so far (block sizes, never decreases): abi/callbacks.ts collects by it. */
+let allocated: usize = 0;
+
+// @ts-ignore: decorator
+@global @inline
+export function filterAllocatedBytes(): usize { return allocated; }
+
 /** Free list heads by class (payload pointers; a free block's first word links to the next). */
 const heads: usize = memory.data(<i32>(CLASSES << alignof<usize>()));
 /** The next block's payload address when carving fresh memory (0: not started). */
@@ -57,6 +64,7 @@ export function __alloc(size: usize): usize {
   const head = heads + (cls << alignof<usize>());
   const p = load<usize>(head);
   const usable = classSize(cls);
+  allocated += usable;
   if (p == 0) return carve(usable); // fresh memory is zero
   store<usize>(head, load<usize>(p));
   memory.fill(p, 0, usable);
