@@ -28,7 +28,7 @@ interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[
 function area(frame: ProfileNode["callFrame"]): { side: "guest" | "host" | "other"; area: string } {
   if (frame.url.startsWith("wasm://")) {
     const name = frame.functionName;
-    const m = /^(~lib\/rt\/(tlsf|itcms|tcms|stub|common)|~lib\/[a-z]+|assembly\/[a-z]+(\/[a-z-]+)?)/.exec(name);
+    const m = /^(~lib\/rt\/(tlsf|itcms|tcms|stub|common)|~lib\/[a-z]+|assembly\/rt\/[a-z]+|assembly\/[a-z]+(\/[a-z-]+)?)/.exec(name);
     return { side: "guest", area: m ? m[1] : "(other wasm)" };
   }
   const file = frame.url.replace(/^file:\/\//, "").replace(ROOT, "");
@@ -64,7 +64,7 @@ async function main() {
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const name = byId.get(at)!.callFrame.functionName;
       if (name.includes("__collect")) return "(full collection at callback end, abi/callbacks.ts)";
-      if (name.startsWith("assembly/")) return name;
+      if (name.startsWith("assembly/") && !name.startsWith("assembly/rt/")) return name; // the runtime is work for its caller
       if (!byId.get(at)!.callFrame.url.startsWith("wasm://")) break;
     }
     return "(runtime or std library, called from the host)";

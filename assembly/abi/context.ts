@@ -83,6 +83,17 @@ export class HttpContext {
     return dispatch;
   }
 
+  /** dispatchGrpcCall with the target and metadata already encoded (hostcalls.ts). */
+  dispatchGrpcCallTo(target: host.GrpcTarget, metadata: ArrayBuffer, message: ArrayBuffer, timeoutMs: u32): host.GrpcDispatch {
+    const dispatch = host.grpcCallEncoded(target, metadata, message, timeoutMs);
+    if (dispatch.status == WasmResult.Ok) {
+      grpcCallOwners.set(dispatch.token, this.contextId);
+      if (this.pendingTokens === NO_TOKENS) this.pendingTokens = new Array<u32>();
+      this.pendingTokens.push(dispatch.token);
+    }
+    return dispatch;
+  }
+
   /** Sends a local reply once; later attempts are ignored and reported as false. */
   sendLocalReply(status: u32, details: string, body: string, headers: Array<HeaderPair>): bool {
     if (this.localReplySent) return false;
@@ -182,7 +193,7 @@ export function deliverGrpcReceive(token: u32, messageSize: u32): void {
   }
   const stream = takeCallOwner(token);
   if (stream === null) {
-    host.logDebug("grpc reply for token " + token.toString() + " dropped: its stream is gone");
+    if (host.debugEnabled()) host.logDebug("grpc reply for token " + token.toString() + " dropped: its stream is gone");
     return;
   }
   const message = host.getBufferBytes(BufferType.GrpcCallMessage, 0, messageSize);
@@ -198,7 +209,7 @@ export function deliverGrpcClose(token: u32, statusCode: u32): void {
   }
   const stream = takeCallOwner(token);
   if (stream === null) {
-    host.logDebug("grpc close for token " + token.toString() + " dropped: its stream is gone");
+    if (host.debugEnabled()) host.logDebug("grpc close for token " + token.toString() + " dropped: its stream is gone");
     return;
   }
   stream.onGrpcFailure(token, statusCode, status.message);

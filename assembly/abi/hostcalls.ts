@@ -145,6 +145,20 @@ export function setProperty(path: Array<string>, value: ArrayBuffer): u32 {
   return imp.proxy_set_property(ptr(pathBytes), len(pathBytes), ptr(value), len(value));
 }
 
+// Filter-state names a plugin writes are few and the same on every request: encoded once.
+const filterStatePaths = new Map<string, ArrayBuffer>();
+
+/** setProperty([name], value) for a filter-state name. */
+export function setFilterState(name: string, value: ArrayBuffer): u32 {
+  let path: ArrayBuffer;
+  if (filterStatePaths.has(name)) path = filterStatePaths.get(name);
+  else {
+    path = encodePropertyPath([name]);
+    if (filterStatePaths.size < 256) filterStatePaths.set(name, path);
+  }
+  return imp.proxy_set_property(ptr(path), len(path), ptr(value), len(value));
+}
+
 // ---- stream control ---------------------------------------------------------------------
 
 export function continueStream(streamType: u32): u32 {
@@ -199,6 +213,38 @@ export function grpcCall(cluster: string, service: string, method: string,
   writePairs(initialMetadata, md);
   resetSlots();
   const status = imp.proxy_grpc_call(c, cLen, s, sLen, m, mLen, md, mdLen, ptr(message), len(message), timeoutMs, outPtr());
+  lastDispatch.status = status;
+  lastDispatch.token = status == WasmResult.Ok ? u32Slot() : 0;
+  return lastDispatch;
+}
+
+/** A call's cluster, service and method, encoded once for every call to them. */
+export class GrpcTarget {
+  readonly bytes: ArrayBuffer;
+  readonly clusterLen: usize;
+  readonly serviceLen: usize;
+  readonly methodLen: usize;
+
+  constructor(cluster: string, service: string, method: string) {
+    const c = utf8Size(cluster), s = utf8Size(service), m = utf8Size(method);
+    const bytes = new ArrayBuffer(<i32>(c + s + m));
+    const p = changetype<usize>(bytes);
+    writeUtf8(cluster, p);
+    writeUtf8(service, p + c);
+    writeUtf8(method, p + c + s);
+    this.bytes = bytes;
+    this.clusterLen = c;
+    this.serviceLen = s;
+    this.methodLen = m;
+  }
+}
+
+/** grpcCall with the target and the initial metadata (pairs) already encoded. */
+export function grpcCallEncoded(target: GrpcTarget, metadata: ArrayBuffer, message: ArrayBuffer, timeoutMs: u32): GrpcDispatch {
+  const c = changetype<usize>(target.bytes);
+  const s = c + target.clusterLen, m = s + target.serviceLen;
+  resetSlots();
+  const status = imp.proxy_grpc_call(c, target.clusterLen, s, target.serviceLen, m, target.methodLen, ptr(metadata), len(metadata), ptr(message), len(message), timeoutMs, outPtr());
   lastDispatch.status = status;
   lastDispatch.token = status == WasmResult.Ok ? u32Slot() : 0;
   return lastDispatch;

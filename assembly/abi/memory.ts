@@ -123,11 +123,27 @@ export function scratchBuffer(size: usize): usize {
 
 /** Encodes `text` as UTF-8 at `at`; returns the byte count. */
 export function writeUtf8(text: string, at: usize): usize {
-  return String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, at);
+  return encodeUtf8(changetype<usize>(text), text.length, at);
+}
+
+/**
+ * `len` UTF-16 units at `ptr` as UTF-8 at `at`, exactly as String.UTF8.encodeUnsafe writes them;
+ * the ASCII run (nearly everything a filter sends) is narrowed in a plain loop.
+ */
+export function encodeUtf8(ptr: usize, len: i32, at: usize): usize {
+  for (let i = 0; i < len; i++) {
+    const c = load<u16>(ptr + (<usize>i << 1));
+    if (c >= 0x80) return <usize>i + String.UTF8.encodeUnsafe(ptr + (<usize>i << 1), len - i, at + <usize>i);
+    store<u8>(at + <usize>i, <u8>c);
+  }
+  return <usize>len;
 }
 
 export function utf8Size(text: string): usize {
-  return <usize>String.UTF8.byteLength(text);
+  const p = changetype<usize>(text);
+  const n = text.length;
+  for (let i = 0; i < n; i++) if (load<u16>(p + (<usize>i << 1)) >= 0x80) return <usize>String.UTF8.byteLength(text);
+  return <usize>n;
 }
 
 export function u32Slot(): u32 { return load<u32>(slotA); }

@@ -2,6 +2,8 @@
 // property values (research/proxy-wasm-abi.md §1.6), all integers u32 little-endian:
 //   u32 N, N × (u32 keyLen, u32 valueLen), N × (key bytes 0x00 value bytes 0x00)
 
+import { encodeUtf8, utf8Size } from "./memory";
+
 export class HeaderPair {
   constructor(public key: string, public value: string) {}
 }
@@ -21,7 +23,7 @@ export function encodePairs(pairs: Array<HeaderPair>): ArrayBuffer {
 export function pairsSize(pairs: Array<HeaderPair>): usize {
   let size: usize = 4 + 8 * <usize>pairs.length;
   for (let i = 0; i < pairs.length; i++) {
-    size += <usize>String.UTF8.byteLength(pairs[i].key) + <usize>String.UTF8.byteLength(pairs[i].value) + 2;
+    size += utf8Size(pairs[i].key) + utf8Size(pairs[i].value) + 2;
   }
   return size;
 }
@@ -33,10 +35,10 @@ export function writePairs(pairs: Array<HeaderPair>, base: usize): void {
   let data = base + 4 + 8 * <usize>pairs.length;
   for (let i = 0; i < pairs.length; i++) {
     const key = pairs[i].key, value = pairs[i].value;
-    const keyLen = String.UTF8.encodeUnsafe(changetype<usize>(key), key.length, data);
+    const keyLen = encodeUtf8(changetype<usize>(key), key.length, data);
     data += keyLen;
     store<u8>(data++, 0);
-    const valueLen = String.UTF8.encodeUnsafe(changetype<usize>(value), value.length, data);
+    const valueLen = encodeUtf8(changetype<usize>(value), value.length, data);
     data += valueLen;
     store<u8>(data++, 0);
     store<u32>(lengths, <u32>keyLen);

@@ -6,6 +6,7 @@ import { Value } from "../cel";
 import { SseParser } from "./sse";
 import { TokenUsage, selectUsage } from "./usage";
 import { jsonToValue } from "./property-values";
+import { decodeUtf8 } from "../abi/memory";
 
 export const MAX_JSON_BODY: i32 = 1 << 20;
 
@@ -71,12 +72,12 @@ export class BodyCapture {
     this.finished = true;
     if (this.mode == BodyMode.Json) {
       let text: string;
-      if (this.chunks.length == 1) text = String.UTF8.decode(this.chunks[0]);
+      if (this.chunks.length == 1) text = decodeUtf8(changetype<usize>(this.chunks[0]), <usize>this.chunks[0].byteLength);
       else {
         const all = new Uint8Array(this.size);
         let offset = 0;
         for (let i = 0; i < this.chunks.length; i++) { all.set(Uint8Array.wrap(this.chunks[i]), offset); offset += this.chunks[i].byteLength; }
-        text = String.UTF8.decode(all.buffer);
+        text = decodeUtf8(all.dataStart, <usize>all.byteLength);
       }
       this.chunks.length = 0;
       const parsed = parseSelected(text, this.selection);

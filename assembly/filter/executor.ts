@@ -96,7 +96,7 @@ export class Executor {
   private isLimitadorCall(node: PlanNode): bool {
     const service = node.kind == NodeKind.Classic ? node.classic.service : node.kind == NodeKind.Grpc ? node.typed.service : null;
     if (service === null) return false;
-    return service.isRateLimit || (service.type == ServiceType.Dynamic && service.grpcService.includes(".ratelimit."));
+    return service.isLimitador;
   }
 
   private advance(): void {

@@ -4,11 +4,11 @@
 // reads it decides, hold the response headers for a response-phase guard, never hold the
 // response body (usage is read as it passes). The host side of the tasks is FlowEffects.
 import { HttpContext, RootContext } from "../abi/context";
-import { HeaderPair } from "../abi/pairs";
+import { HeaderPair, encodePairs } from "../abi/pairs";
 import { MapType, BufferType, HeadersStatus, DataStatus, TrailersStatus, WasmResult } from "../abi/enums";
 import {
-  getHeaderMap, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setProperty,
-  currentTimeNanoseconds, logDebug, debugEnabled, logWarn, logInfo,
+  getHeaderMap, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setFilterState,
+  currentTimeNanoseconds, logDebug, debugEnabled, logWarn, logInfo, GrpcTarget,
 } from "../abi/hostcalls";
 import { ServiceConfig } from "./config";
 import { StreamAttributes } from "./attributes";
@@ -29,6 +29,7 @@ export class RequestFlow extends HttpContext {
   private executor: Executor | null = null;
   private ctx: TaskContext | null = null;
   requestId: string = "";
+  private metadata: ArrayBuffer | null = null;
   private hostMatched: bool = false;
   /** Where the stream is held: request headers, request body, response headers. */
   private pausedHeaders: bool = false;
@@ -171,6 +172,15 @@ export class RequestFlow extends HttpContext {
     }
   }
 
+  /** The calls' initial metadata: the request id, when there is one (encoded once per stream). */
+  callMetadata(): ArrayBuffer {
+    const cached = this.metadata;
+    if (cached !== null) return cached;
+    const md = this.requestId.length > 0 ? encodePairs([new HeaderPair("x-request-id", this.requestId)]) : NO_METADATA;
+    this.metadata = md;
+    return md;
+  }
+
   /** Why the last host call of a task failed, for the executor's failure policy. */
   ctxFailure(message: string): void {
     const ctx = this.ctx;
@@ -263,8 +273,7 @@ export class RequestFlow extends HttpContext {
   }
 }
 
-const NO_METADATA = new Array<HeaderPair>(0);
-const REQUEST_ID_METADATA: Array<HeaderPair> = [new HeaderPair("x-request-id", "")];
+const NO_METADATA = encodePairs(new Array<HeaderPair>(0));
 const holds: Array<bool> = [false];
 
 /** The host side of the tasks, for one stream. */
@@ -272,14 +281,9 @@ class FlowEffects extends StreamEffects {
   constructor(private readonly flow: RequestFlow) { super(); }
 
   dispatch(service: ServiceConfig, message: ArrayBuffer): i64 {
-    const id = this.flow.requestId;
-    let metadata = NO_METADATA;
-    if (id.length > 0) {
-      // One reused pair: the host copies the metadata before the call returns.
-      REQUEST_ID_METADATA[0].value = id;
-      metadata = REQUEST_ID_METADATA;
-    }
-    const d = this.flow.dispatchGrpcCall(service.endpoint, service.grpcService, service.grpcMethod, metadata, message, service.timeoutMs);
+    let target = service.target;
+    if (target === null) { target = new GrpcTarget(service.endpoint, service.grpcService, service.grpcMethod); service.target = target; }
+    const d = this.flow.dispatchGrpcCallTo(target, this.flow.callMetadata(), message, service.timeoutMs);
     if (d.status != WasmResult.Ok) {
       this.flow.ctxFailure("dispatch to cluster '" + service.endpoint + "' failed with status " + d.status.toString());
       return -1;
@@ -298,7 +302,7 @@ class FlowEffects extends StreamEffects {
     return status == WasmResult.Ok;
   }
 
-  setFilterState(name: string, bytes: ArrayBuffer): void { setProperty([name], bytes); }
+  setFilterState(name: string, bytes: ArrayBuffer): void { setFilterState(name, bytes); }
 
   warn(message: string): void { logWarn(this.prefix() + message); }
   info(message: string): void { logInfo(this.prefix() + message); }

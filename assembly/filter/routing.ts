@@ -31,6 +31,7 @@ export class HostIndex {
 
   /** Candidate action sets for a Host/:authority value (port stripped, case-insensitive). */
   candidates(authority: string): Array<ActionSet> {
+    if (this.exact.size == 0 && this.wildcards.length == 0) return this.catchAll; // "*" only: the host does not matter
     const host = normalizeHost(authority);
     if (this.exact.has(host)) return this.exact.get(host);
     for (let i = 0; i < this.wildcards.length; i++) {

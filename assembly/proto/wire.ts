@@ -1,5 +1,6 @@
 // Protobuf wire format: a writer for the messages we send and a bounds-checked reader for the
 // replies (a malformed reply is reported, never a trap).
+import { encodeUtf8, utf8Size } from "../abi/memory";
 
 export const WIRE_VARINT: u32 = 0;
 export const WIRE_I64: u32 = 1;
@@ -87,15 +88,15 @@ export class ProtoWriter {
     if (n < 0x80 / 3) {
       // At most 3 UTF-8 bytes per UTF-16 unit: the length fits one byte, written after the text.
       const at = this.reserve(1 + 3 * n);
-      const size = String.UTF8.encodeUnsafe(changetype<usize>(s), n, at + 1);
+      const size = encodeUtf8(changetype<usize>(s), n, at + 1);
       store<u8>(at, <u8>size);
       this.len += 1 + <i32>size;
       return;
     }
-    const size = String.UTF8.byteLength(s);
+    const size = <i32>utf8Size(s);
     this.varint(<u64>size);
     const at = this.reserve(size);
-    String.UTF8.encodeUnsafe(changetype<usize>(s), n, at);
+    encodeUtf8(changetype<usize>(s), n, at);
     this.len += size;
   }
 

@@ -4,6 +4,7 @@
 // (filter/plan.ts); classic actions keep wasm-shim v0.12.3's behaviour there.
 import { Expression } from "../../cel";
 import { MethodInfo } from "../../proto/descriptors";
+import { GrpcTarget } from "../../abi/hostcalls";
 
 /** The service `type`; Dynamic is a named gRPC method (`grpcService`/`grpcMethod`). */
 export enum ServiceType { Auth, RateLimit, RateLimitCheck, RateLimitReport, Tracing, Dynamic }
@@ -15,6 +16,12 @@ export const KUADRANT_RLS_SERVICE = "kuadrant.service.ratelimit.v1.RateLimitServ
 export class ServiceConfig {
   /** The method's descriptor, when known (built-in services at once, others once fetched). */
   method: MethodInfo | null = null;
+  /** Endpoint, service and method as the host reads them (made on the first call). */
+  target: GrpcTarget | null = null;
+  /** Its calls are Limitador's (timed for kuadrant_limitador_call_duration_ms). */
+  get isLimitador(): bool {
+    return this.isRateLimit || (this.type == ServiceType.Dynamic && this.grpcService.includes(".ratelimit."));
+  }
 
   constructor(public name: string, public type: ServiceType, public endpoint: string,
               public failureModeDeny: bool, public timeoutMs: u32,
