@@ -19,6 +19,21 @@ export function encodePairs(pairs: Array<HeaderPair>): ArrayBuffer {
   return out;
 }
 
+/** The encoding of one pair, made without a pair object. */
+export function encodePair(key: string, value: string): ArrayBuffer {
+  const k = utf8Size(key), v = utf8Size(value);
+  const out = new ArrayBuffer(<i32>(<usize>14 + k + v));
+  const base = changetype<usize>(out);
+  store<u32>(base, 1);
+  store<u32>(base + 4, <u32>k);
+  store<u32>(base + 8, <u32>v);
+  encodeUtf8(changetype<usize>(key), key.length, base + 12);
+  store<u8>(base + 12 + k, 0);
+  encodeUtf8(changetype<usize>(value), value.length, base + 13 + k);
+  store<u8>(base + 13 + k + v, 0);
+  return out;
+}
+
 /** Bytes of the encoding of `pairs`. */
 export function pairsSize(pairs: Array<HeaderPair>): usize {
   let size: usize = 4 + 8 * <usize>pairs.length;

@@ -4,7 +4,7 @@
 // reads it decides, hold the response headers for a response-phase guard, never hold the
 // response body (usage is read as it passes). The host side of the tasks is FlowEffects.
 import { HttpContext, RootContext } from "../abi/context";
-import { HeaderPair, encodePairs } from "../abi/pairs";
+import { HeaderPair, encodePairs, encodePair } from "../abi/pairs";
 import { MapType, BufferType, HeadersStatus, DataStatus, TrailersStatus, WasmResult } from "../abi/enums";
 import {
   getHeaderMap, getHeaderMapValue, getBufferBytes, replaceHeaderMapValue, addHeaderMapValue, setFilterState,
@@ -176,7 +176,7 @@ export class RequestFlow extends HttpContext {
   callMetadata(): ArrayBuffer {
     const cached = this.metadata;
     if (cached !== null) return cached;
-    const md = this.requestId.length > 0 ? encodePairs([new HeaderPair("x-request-id", this.requestId)]) : NO_METADATA;
+    const md = this.requestId.length > 0 ? encodePair("x-request-id", this.requestId) : NO_METADATA;
     this.metadata = md;
     return md;
   }

@@ -1,4 +1,4 @@
-import { HeaderPair, encodePairs, decodePairs, decodeBytePairs } from "../../assembly/abi/pairs";
+import { HeaderPair, encodePairs, encodePair, decodePairs, decodeBytePairs } from "../../assembly/abi/pairs";
 
 function bytes(values: Array<u8>): ArrayBuffer {
   const out = new ArrayBuffer(values.length);
@@ -52,5 +52,12 @@ describe("pairs codec", () => {
     const pairs = decodeBytePairs(raw);
     expect(pairs.length).toBe(1);
     expect(toArray(pairs[0].value)).toStrictEqual([0xff, 0x00]);
+  });
+});
+
+describe("encodePair", () => {
+  it("is encodePairs of one pair", () => {
+    expect(toArray(encodePair("x-request-id", "zoë-1"))).toStrictEqual(toArray(encodePairs([new HeaderPair("x-request-id", "zoë-1")])));
+    expect(toArray(encodePair("", ""))).toStrictEqual(toArray(encodePairs([new HeaderPair("", "")])));
   });
 });
