@@ -9,7 +9,7 @@ export enum NodeKind {
 
 export class Node {
   constructor(public kind: NodeKind, public pos: i32) {}
-  /** For identifier/select/index chains with literal keys: the attribute path they name. */
+  /** For identifier/select/index chains with literal keys: the attribute path they name (the interned path's segments: never change it). */
   path: Array<string> | null = null;
   /** The path, interned: what the resolver is asked for. */
   attr: AttrPath | null = null;
@@ -20,14 +20,14 @@ export class LiteralNode extends Node {
 }
 
 export class IdentNode extends Node {
-  constructor(pos: i32, public name: string) { super(NodeKind.Ident, pos); const p = [name]; this.path = p; this.attr = attrPath(p); }
+  constructor(pos: i32, public name: string) { super(NodeKind.Ident, pos); const a = attrPath([name]); this.path = a.segments; this.attr = a; }
 }
 
 export class SelectNode extends Node {
   constructor(pos: i32, public operand: Node, public field: string) {
     super(NodeKind.Select, pos);
     const base = operand.path;
-    if (base !== null) { const p = base.slice(0); p.push(field); this.path = p; this.attr = attrPath(p); }
+    if (base !== null) { const p = base.slice(0); p.push(field); const a = attrPath(p); this.path = a.segments; this.attr = a; }
   }
 }
 
@@ -44,7 +44,7 @@ export class IndexNode extends Node {
     const base = operand.path;
     if (base !== null && index.kind == NodeKind.Literal) {
       const key = (changetype<LiteralNode>(index)).value;
-      if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); this.path = p; this.attr = attrPath(p); }
+      if (key.kind == 5 /* String */) { const p = base.slice(0); p.push(key.s); const a = attrPath(p); this.path = a.segments; this.attr = a; }
     }
     if (operand.kind == NodeKind.Call && index.kind == NodeKind.Literal && (changetype<LiteralNode>(index)).value.kind == 2 /* Int */) {
       const call = changetype<CallNode>(operand);

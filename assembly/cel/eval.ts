@@ -215,18 +215,19 @@ export class Evaluator {
       return v !== null ? v : Value.error("no such key: " + pointer.s + " in " + (node.fn == "responseBodyJSON" ? "response" : "request") + " body");
     }
     // One argument list per call depth, reused: functions read their arguments and keep none.
+    // Filled by push and emptied after the call, so the collector never sees a stale slot.
     const depth = this.callDepth++;
     const pool = this.argLists;
     if (depth >= pool.length) pool.push(new Array<Value>());
     const args = unchecked(pool[depth]);
     const n = node.args.length;
-    args.length = n;
     for (let i = 0; i < n; i++) {
       const v = this.eval(node.args[i]);
-      if (v.isError) { this.callDepth--; return v; }
-      unchecked(args[i] = v);
+      if (v.isError) { args.length = 0; this.callDepth--; return v; }
+      args.push(v);
     }
     const result = callFunction(node.fn, target, args);
+    args.length = 0;
     this.callDepth--;
     return result;
   }

@@ -6,14 +6,24 @@ import { Evaluator } from "./eval";
 import { Resolver } from "./resolver";
 import { Value, Kind } from "./value";
 
+const NONE = new Array<string>(0);
+
+/** `list` with `item` appended (a new list in place of the shared empty one). */
+function added(list: Array<string>, item: string): Array<string> {
+  const out = list === NONE ? new Array<string>() : list;
+  out.push(item);
+  return out;
+}
+
 export class Expression {
   /** Attribute paths named by the expression (roots not bound by a macro). */
   readonly attributes: Array<Array<string>> = [];
   /** JSON pointers passed to responseBodyJSON / requestBodyJSON. */
-  readonly responseBodyPointers: Array<string> = [];
-  readonly requestBodyPointers: Array<string> = [];
+  // The lists below are the shared empty one until something is found (most expressions have none).
+  responseBodyPointers: Array<string> = NONE;
+  requestBodyPointers: Array<string> = NONE;
   /** Message types constructed (`pkg.Type{...}`), checked against the descriptors at configure time. */
-  readonly messageTypes: Array<string> = [];
+  messageTypes: Array<string> = NONE;
 
   constructor(public readonly source: string, public readonly root: Node) {
     collect(root, this, []);
@@ -86,7 +96,10 @@ function collect(node: Node, into: Expression, bound: Array<string>): void {
       const c = changetype<CallNode>(node);
       if ((c.fn == "responseBodyJSON" || c.fn == "requestBodyJSON") && c.target === null && c.args.length == 1 && c.args[0].kind == NodeKind.Literal) {
         const p = (changetype<LiteralNode>(c.args[0])).value;
-        if (p.kind == Kind.String) (c.fn == "responseBodyJSON" ? into.responseBodyPointers : into.requestBodyPointers).push(p.s);
+        if (p.kind == Kind.String) {
+          if (c.fn == "responseBodyJSON") into.responseBodyPointers = added(into.responseBodyPointers, p.s);
+          else into.requestBodyPointers = added(into.requestBodyPointers, p.s);
+        }
       }
       const t = c.target;
       if (t !== null) collect(t, into, bound);
@@ -110,7 +123,7 @@ function collect(node: Node, into: Expression, bound: Array<string>): void {
     case NodeKind.Has: collect((changetype<HasNode>(node)).select, into, bound); break;
     case NodeKind.Message: {
       const m = changetype<MessageNode>(node);
-      if (!into.messageTypes.includes(m.typeName)) into.messageTypes.push(m.typeName);
+      if (!into.messageTypes.includes(m.typeName)) into.messageTypes = added(into.messageTypes, m.typeName);
       for (let i = 0; i < m.values.length; i++) collect(m.values[i], into, bound);
       break;
     }

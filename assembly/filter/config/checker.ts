@@ -11,6 +11,7 @@ export class Checker {
   warnings: Array<string> = [];
   /** Problems confined to the action being parsed (see ActionConfig.misconfigured). */
   actionProblems: Array<string> = [];
+  private compiled: Map<string, Expression> = new Map();
 
   fail(path: string, reason: string): void { if (this.errors.length < MAX_ERRORS) this.errors.push(path + ": " + reason); }
   problem(path: string, reason: string): void { this.actionProblems.push(path + ": " + reason); }
@@ -54,9 +55,14 @@ export class Checker {
   cel(path: string, v: JsonValue | null): Expression | null {
     const source = this.string(path, v, true);
     if (source === null) return null;
+    // Operators repeat the same predicates and bindings across actions and sets: one compiled
+    // expression serves them all (expressions never change once compiled).
+    if (this.compiled.has(source)) return this.compiled.get(source);
     const compiled = compileCel(source);
     if (!compiled.ok) { this.fail(path, "invalid CEL expression '" + source + "': " + compiled.error); return null; }
-    return compiled.expression;
+    const e = compiled.expression!;
+    this.compiled.set(source, e);
+    return e;
   }
 
   celList(path: string, v: JsonValue | null): Array<Expression> {
