@@ -11,12 +11,24 @@ export class AttrPath {
   /** Whether the root is a host attribute root, as the filter's resolver found it (-1: not asked yet). */
   hostRoot: i32 = -1;
 
+  /** The filter's decoding of the property's bytes (filter/property-values.ts AttrType), once known (-1: not yet). */
+  valueType: i32 = -1;
+
   constructor(readonly segments: Array<string>, readonly id: i32) {
     this.key = segments.join("\0");
-    this.root = segments[0];
+    this.root = canonicalRoot(segments[0]);
   }
 
   get length(): i32 { return this.segments.length; }
+}
+
+// The host's attribute roots as the literals resolvers compare them with: the same string object,
+// so comparing a path's root with one of them is a pointer comparison.
+const ROOTS: Array<string> = ["request", "response", "source", "destination", "connection", "metadata", "filter_state", "auth", "xds", "upstream"];
+
+function canonicalRoot(root: string): string {
+  for (let i = 0; i < ROOTS.length; i++) if (unchecked(ROOTS[i]) == root) return unchecked(ROOTS[i]);
+  return root;
 }
 
 const byKey = new Map<string, AttrPath>();

@@ -76,7 +76,7 @@ export class Evaluator {
   }
 
   private boundRoot(path: Array<string>): bool {
-    return this.scope.lookup(path[0]) !== null;
+    return this.scope.names.length > 0 && this.scope.lookup(unchecked(path[0])) !== null;
   }
 
   private ident(node: IdentNode): Value {
@@ -127,11 +127,11 @@ export class Evaluator {
     const s = target.s;
     let pos = 0;
     for (let i: i64 = 0; i < part; i++) {
-      const at = s.indexOf(separator, pos);
+      const at = find(s, separator, pos);
       if (at < 0) return Value.error("index out of range: " + part.toString());
       pos = at + separator.length;
     }
-    const end = s.indexOf(separator, pos);
+    const end = find(s, separator, pos);
     return Value.string(end < 0 ? s.substring(pos) : s.substring(pos, end));
   }
 
@@ -279,6 +279,15 @@ export class Evaluator {
     if (kind == NodeKind.ExistsOne) return Value.bool(count == 1);
     return Value.list(mapped);
   }
+}
+
+/** s.indexOf(sep, from), with a plain scan for the usual one-character separator. */
+function find(s: string, sep: string, from: i32): i32 {
+  if (sep.length != 1) return s.indexOf(sep, from);
+  const c = load<u16>(changetype<usize>(sep));
+  const p = changetype<usize>(s);
+  for (let i = from, n = s.length; i < n; i++) if (load<u16>(p + (<usize>i << 1)) == c) return i;
+  return -1;
 }
 
 function kindName(kind: NodeKind): string {

@@ -9,7 +9,7 @@ import { returnedPtr, returnedSize } from "../abi/memory";
 import { encodePropertyPath } from "../abi/property";
 import { HeaderMap } from "../abi/header-map";
 import { WasmResult } from "../abi/enums";
-import { attributeType, decodeTyped, inferValue, jsonOrString } from "./property-values";
+import { attributeType, decodeTyped, inferValue, jsonOrString, AttrType } from "./property-values";
 import { BodyCapture } from "./body-capture";
 
 const ROOTS: Array<string> = ["request", "response", "source", "destination", "connection", "metadata", "filter_state", "auth", "xds", "upstream"];
@@ -124,7 +124,9 @@ export class StreamAttributes extends Resolver {
       if (status != WasmResult.NotFound) logDebug("attribute " + path.join(".") + " unavailable (status " + status.toString() + ")");
       return null;
     }
-    return decodeTyped(returnedPtr(), returnedSize(), attributeType(path));
+    let type = attr.valueType;
+    if (type < 0) { type = <i32>attributeType(path); attr.valueType = type; }
+    return decodeTyped(returnedPtr(), returnedSize(), <AttrType>type);
   }
 
   /** request.headers / response.headers and what is below them. */

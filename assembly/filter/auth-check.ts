@@ -136,7 +136,7 @@ function requestDataValues(requestData: Array<RequestDatum>, attrs: Resolver): A
   const out = new Array<string | null>(requestData.length);
   for (let i = 0; i < requestData.length; i++) {
     const d = requestData[i];
-    if (!sentAsMetadata(d) || d.expression.usesRoot("auth")) continue;
+    if (!sentAsMetadata(d) || d.readsAuth) continue;
     const v = d.expression.eval(attrs);
     if (!v.isError && isScalar(v)) out[i] = toStringValue(v).s;
   }
@@ -164,7 +164,7 @@ function writeRequestData(w: ProtoWriter, requestData: Array<RequestDatum>, valu
     for (let k = i; k < requestData.length; k++) {
       const e = requestData[k];
       if (!sentAsMetadata(e) || e.metadataNamespace != ns) continue;
-      if (e.expression.usesRoot("auth")) { w.rawBuffer(celExprField(e)); continue; }
+      if (e.readsAuth) { w.rawBuffer(celExprField(e)); continue; }
       const value = values[k];
       if (value !== null) writeStringField(w, e.field, value);
     }

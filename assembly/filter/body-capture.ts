@@ -1,7 +1,7 @@
 // Reads what expressions need from a body without holding up the stream: JSON bodies are
 // buffered up to a cap and parsed at the end; SSE streams are parsed event by event, keeping
 // only the last value each pointer resolved to and the running token usage.
-import { parseSelected, JsonValue, JsonSelection, jsonPointer } from "../json";
+import { parseSelected, JsonValue, JsonSelection, jsonPointer, jsonAt } from "../json";
 import { Value } from "../cel";
 import { SseParser } from "./sse";
 import { TokenUsage, selectUsage } from "./usage";
@@ -115,7 +115,13 @@ export class BodyCapture {
   private observe(doc: JsonValue): void {
     this.usage.observe(doc);
     for (let i = 0; i < this.pointers.length; i++) {
-      const v = jsonPointer(doc, this.pointers[i]);
+      // The selection made from these pointers holds their tokens, index for index.
+      const selection = this.selection;
+      let v: JsonValue | null;
+      if (selection.pointers.length == this.pointers.length) {
+        const tokens = selection.pointerTokens[i];
+        v = tokens !== null ? jsonAt(doc, tokens) : null;
+      } else v = jsonPointer(doc, this.pointers[i]);
       if (v === null || v.isNull) continue;
       if (this.values === NO_VALUES) this.values = new StaticArray<Value | null>(this.pointers.length);
       this.values[i] = jsonToValue(v);

@@ -132,7 +132,7 @@ export function buildRateLimitRequest(action: Action, labels: Array<RequestDatum
     for (let i = 0; i < block.data.length; i++) {
       const item = block.data[i];
       const literal = item.staticValue;
-      const special = item.key == KEY_HITS_ADDEND || item.key == KEY_DOMAIN;
+      const special = item.special;
       if (literal !== null && !special) { out.items.push(item); out.values.push(null); continue; }
       let value: Value;
       if (literal !== null) value = Value.string(literal);

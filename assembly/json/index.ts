@@ -1,3 +1,3 @@
-export { JsonKind, JsonMember, JsonValue, jsonPointer } from "./value";
+export { JsonKind, JsonMember, JsonValue, jsonPointer, jsonAt } from "./value";
 export { parseJson, parseSelected, JsonParseResult } from "./parse";
 export { JsonSelection } from "./selection";

@@ -31,12 +31,26 @@ export class JsonSelection {
     return this;
   }
 
+  /** The pointers added, in order, and their tokens (null: malformed, selects nothing; []: the whole document). */
+  readonly pointers: Array<string> = [];
+  readonly pointerTokens: Array<Array<string> | null> = [];
+
   /** Selects what an RFC 6901 pointer names ("" is the whole document; a malformed pointer selects nothing). */
   addPointer(pointer: string): JsonSelection {
-    if (pointer.length == 0) { this.whole = true; return this; }
-    if (pointer.charCodeAt(0) != 47) return this;
-    const tokens = pointer.substring(1).split("/");
-    for (let i = 0; i < tokens.length; i++) tokens[i] = tokens[i].replaceAll("~1", "/").replaceAll("~0", "~");
+    const tokens = pointerTokens(pointer);
+    this.pointers.push(pointer);
+    this.pointerTokens.push(tokens);
+    if (tokens === null) return this;
+    if (tokens.length == 0) { this.whole = true; return this; }
     return this.add(tokens);
   }
+}
+
+/** An RFC 6901 pointer's member names ("~1" is "/", "~0" is "~"): [] for "", null when it does not start with "/". */
+export function pointerTokens(pointer: string): Array<string> | null {
+  if (pointer.length == 0) return [];
+  if (pointer.charCodeAt(0) != 47) return null;
+  const tokens = pointer.substring(1).split("/");
+  for (let i = 0; i < tokens.length; i++) tokens[i] = tokens[i].replaceAll("~1", "/").replaceAll("~0", "~");
+  return tokens;
 }

@@ -1,4 +1,5 @@
 // A JSON document tree. Object members keep their order (config errors name them as written).
+import { pointerTokens } from "./selection";
 
 export enum JsonKind { Null, Bool, Number, String, Array, Object }
 
@@ -54,13 +55,16 @@ export class JsonValue {
 
 /** RFC 6901 pointer lookup ("" is the whole document; "~1" is "/", "~0" is "~"). */
 export function jsonPointer(doc: JsonValue, pointer: string): JsonValue | null {
-  if (pointer.length == 0) return doc;
-  if (pointer.charCodeAt(0) != 47) return null;
-  const tokens = pointer.substring(1).split("/");
+  const tokens = pointerTokens(pointer);
+  return tokens === null ? null : jsonAt(doc, tokens);
+}
+
+/** The value at a pointer's tokens (selection.ts pointerTokens), or null. */
+export function jsonAt(doc: JsonValue, tokens: Array<string>): JsonValue | null {
   let current: JsonValue | null = doc;
   for (let i = 0; i < tokens.length; i++) {
     if (current === null) return null;
-    const token = tokens[i].replaceAll("~1", "/").replaceAll("~0", "~");
+    const token = unchecked(tokens[i]);
     const node: JsonValue = current;
     if (node.kind == JsonKind.Object) {
       current = node.get(token);

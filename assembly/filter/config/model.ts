@@ -60,7 +60,11 @@ export class DataItem {
    * when the value is a literal, else its key field. Made on first use.
    */
   encoded: ArrayBuffer | null = null;
-  constructor(public key: string, public staticValue: string | null, public expression: Expression | null) {}
+  /** ratelimit.hits_addend or ratelimit.domain: a setting of the request, not a descriptor entry. */
+  readonly special: bool;
+  constructor(public key: string, public staticValue: string | null, public expression: Expression | null) {
+    this.special = key == KEY_HITS_ADDEND || key == KEY_DOMAIN;
+  }
 }
 
 export class ConditionalData {
@@ -159,11 +163,14 @@ export class RequestDatum {
   readonly metadataNamespace: string;
   /** Its CheckRequest Struct field when it is sent as {"cel_expr": source} (auth.* bindings); encoded once. */
   celExprField: ArrayBuffer | null = null;
+  /** It reads auth.*: a CheckRequest carries its source for Authorino to evaluate. */
+  readonly readsAuth: bool;
 
   constructor(public domain: string, public field: string, public expression: Expression) {
     this.entryKey = domain.length == 0 || domain == "metrics.labels" ? field : domain + "." + field;
     this.isMetricLabel = domain == "metrics.labels";
     this.metadataNamespace = domain.length == 0 ? "io.kuadrant" : "io.kuadrant." + domain;
+    this.readsAuth = expression.usesRoot("auth");
   }
 }
 
