@@ -363,3 +363,62 @@ test("a dynamic service the filter has no descriptors for: calls fail (failureMo
   host.close();
   await new Promise<void>((r) => server.tryShutdown(() => r()));
 });
+
+test("the operator-main example (research §5: AuthPolicy, RateLimitPolicy, TokenRateLimitPolicy, TelemetryPolicy) runs as written", async () => {
+  reset();
+  const { withGenerousTimeouts } = await import("../helpers/filter-host.js");
+  const config = withGenerousTimeouts(JSON.parse((await import("node:fs")).readFileSync(new URL("../fixtures/configs/typed/operator-main-example.json", import.meta.url), "utf8")));
+  const host = await start(config);
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  const chat = (key: string) => ({
+    headers: [[":method", "POST"], [":path", "/v1/chat/completions"], [":authority", "api.example.com"], [":scheme", "https"], ["content-type", "application/json"], ["authorization", `APIKEY ${key}`]] as Array<[string, string]>,
+    body: JSON.stringify({ model: "granite-8b", messages: [] }),
+  });
+  const upstream = () => ({ status: 200, headers: [["content-type", "application/json"]] as Array<[string, string]>, body: JSON.stringify({ model: "granite-8b-2026-06", usage: { prompt_tokens: 30, completion_tokens: 12, total_tokens: 42 } }) });
+  const alice = await host.request(chat("key-alice"), { upstream });
+  assert.equal(alice.response.status, 200);
+  await host.grpcIdle();
+  const check = authorino.requests[0].attributes;
+  assert.deepEqual(check.context_extensions, { host: "85de874d3e4752f0340b27879b4a87f88c303c044784088405e0897d2390ac14" });
+  assert.equal(check.metadata_context.filter_metadata["io.kuadrant.metrics.labels"].fields.user.structValue.fields.cel_expr.stringValue, "auth.identity.userid");
+  assert.deepEqual(limitador.requests.map((r) => [r.method, r.domain, r.descriptors, r.hits_addend]).sort(), [
+    ["CheckRateLimit", "llm/llm-route", [{ "tokenlimit.free__f7a7d899": "1", "auth.identity.userid": "alice" }, { user: "alice" }], 0],
+    ["Report", "llm/llm-route", [{ "tokenlimit.free__f7a7d899": "1", "auth.identity.userid": "alice" }, { user: "alice", model: "granite-8b-2026-06" }], 42],
+    ["ShouldRateLimit", "llm/llm-route", [{ "limit.per_user__601201cf": "1", "auth.identity.userid": "alice" }, { user: "alice" }], 1],
+  ].sort());
+  // bob (premium): the per-user limit only; the token policy's predicate (tier == 'free') skips check and report.
+  limitador.requests.length = 0;
+  assert.equal((await host.request(chat("key-bob"), { upstream })).response.status, 200);
+  await host.grpcIdle();
+  assert.deepEqual(limitador.requests.map((r) => r.method), ["ShouldRateLimit"]);
+  assert.equal((await host.request(chat("nobody"), { upstream })).response.status, 401);
+  host.close();
+});
+
+test("typed token report from an SSE stream: the usage chunk's total, once", async () => {
+  reset();
+  const host = await start(toTypedConfig(maasFull()));
+  const chunks = [
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model: "facebook-opt-125m-simulated", choices: [{ index: 0, delta: { content: "Hi" } }] })}\n\n`,
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 } })}\n\n`,
+    "data: [DONE]\n\n",
+  ];
+  const { response } = await host.request(asUser("key-alice"), { upstream: () => ({ status: 200, headers: [["content-type", "text/event-stream"]], body: chunks }) });
+  assert.equal(response.status, 200);
+  await host.grpcIdle();
+  assert.deepEqual(limitador.requests.filter((r) => r.method === "Report").map((r) => r.hits_addend), [13]);
+  host.close();
+});
+
+test("hazard §6.3 #6 does not happen: extension header actions with an empty target and a CEL map are applied, not dropped or refused", async () => {
+  reset();
+  const config = { services: {}, actionSets: [{ name: "s", routeRuleConditions: { hostnames: ["*"] }, actions: [
+    { type: "headers", predicate: "true", terminal: false, target: "", headers: '{"x-checked": "true", "x-by": "extension"}' },
+  ] }] };
+  const host = await start(config);
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  assert.ok(host.logs.some((l) => l.level === 3 && l.message.includes(".target: empty, taken as 'request'")));
+  const { stream } = await host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", "h"]] }, { upstream: () => ({ status: 200 }) });
+  assert.deepEqual(stream.forwarded.headers.filter(([k]) => k.startsWith("x-checked") || k === "x-by"), [["x-checked", "true"], ["x-by", "extension"]]);
+  host.close();
+});
