@@ -306,3 +306,119 @@ test("hazard §6.3 #4 does not happen: a store that fails counts as finished, so
   assert.ok(host.logs.some((l) => l.level === 3 && l.message.includes("actions[0] (store) failed")));
   host.close();
 });
+
+test("a dynamic service the filter has no descriptors for: calls fail (failureMode) until the descriptor service answers, then work; retried every 2 s", async () => {
+  reset();
+  const grpc = await import("@grpc/grpc-js");
+  const protoLoader = await import("@grpc/proto-loader");
+  const { fileURLToPath } = await import("node:url");
+  // @ts-expect-error: a plain .mjs module without types
+  const { loadRoot, buildDescriptorSet } = await import("../../scripts/gen-builtin-descriptors.mjs");
+  const protos = fileURLToPath(new URL("../wasm-shim/protos/", import.meta.url));
+  const projectProtos = fileURLToPath(new URL("../../proto/", import.meta.url));
+  const load = (file: string, dirs: string[]) => grpc.loadPackageDefinition(protoLoader.loadSync(file, { keepCase: true, includeDirs: dirs })) as any;
+  const probe = load("compat/probe/v1/probe.proto", [protos]).compat.probe.v1;
+  const descriptorApi = load("kuadrant/v1/descriptor_service.proto", [projectProtos]).kuadrant.v1;
+  const set = Buffer.from(buildDescriptorSet(loadRoot(["compat/probe/v1/probe.proto"], protos)));
+
+  let descriptorsUp = false;
+  const asked: any[] = [];
+  const judged: string[] = [];
+  const server = new grpc.Server();
+  server.addService(descriptorApi.DescriptorService.service, {
+    GetServiceDescriptors: (call: any, cb: any) => {
+      asked.push(call.request);
+      if (!descriptorsUp) return cb({ code: grpc.status.UNAVAILABLE, details: "starting" });
+      cb(null, { descriptors: call.request.services.map((s: any) => ({ cluster_name: s.cluster_name, service: s.service, file_descriptor_set: set })) });
+    },
+  });
+  server.addService(probe.VerdictService.service, {
+    Judge: (call: any, cb: any) => { judged.push(call.request.subject); cb(null, { verdict: call.request.subject === "mallory" ? "denied" : "allowed" }); },
+  });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const address = `127.0.0.1:${port}`;
+  const config = {
+    services: { judge: { type: "dynamic", endpoint: "judge-cluster", failureMode: "deny", timeout: "30s", grpcService: "compat.probe.v1.VerdictService", grpcMethod: "Judge" } },
+    descriptorService: "descriptors-cluster",
+    actionSets: [{ name: "s", routeRuleConditions: { hostnames: ["*"] }, actions: [
+      { type: "grpc", predicate: "true", terminal: false, var: "verdict", service: "judge", messageBuilder: "compat.probe.v1.JudgeRequest{subject: request.headers['x-user']}",
+        onReply: [{ type: "deny", predicate: "verdict.verdict == 'denied'", terminal: true, denyWith: "DenyResponse{status: 403u, headers: [['x-verdict', verdict.verdict]]}" }] },
+    ] }],
+  };
+  const host = await startFilter(config, { clusters: { "judge-cluster": address, "descriptors-cluster": address } });
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  const get = (user: string) => host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", "h"], ["x-user", user]] }, { upstream: () => ({ status: 200 }) });
+  const until = async (what: string, ok: () => boolean) => { for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50)); assert.ok(ok(), what); };
+  await until("the descriptor service is asked at configure time", () => asked.length >= 1);
+  assert.deepEqual(asked[0].services, [{ cluster_name: "judge-cluster", service: "compat.probe.v1.VerdictService" }]);
+  assert.equal((await get("alice")).response.status, 500, "no descriptors yet: failureMode deny");
+  assert.deepEqual(judged, []);
+  descriptorsUp = true;
+  await until("asked again on the 2 s tick", () => host.logs.some((l) => l.message.includes("descriptors for compat.probe.v1.VerdictService/Judge loaded")));
+  assert.equal((await get("alice")).response.status, 200);
+  const denied = await get("mallory");
+  assert.equal(denied.response.status, 403);
+  assert.equal(denied.response.headers.find(([k]) => k === "x-verdict")?.[1], "denied");
+  assert.deepEqual(judged, ["alice", "mallory"]);
+  host.close();
+  await new Promise<void>((r) => server.tryShutdown(() => r()));
+});
+
+test("the operator-main example (research §5: AuthPolicy, RateLimitPolicy, TokenRateLimitPolicy, TelemetryPolicy) runs as written", async () => {
+  reset();
+  const { withGenerousTimeouts } = await import("../helpers/filter-host.js");
+  const config = withGenerousTimeouts(JSON.parse((await import("node:fs")).readFileSync(new URL("../fixtures/configs/typed/operator-main-example.json", import.meta.url), "utf8")));
+  const host = await start(config);
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  const chat = (key: string) => ({
+    headers: [[":method", "POST"], [":path", "/v1/chat/completions"], [":authority", "api.example.com"], [":scheme", "https"], ["content-type", "application/json"], ["authorization", `APIKEY ${key}`]] as Array<[string, string]>,
+    body: JSON.stringify({ model: "granite-8b", messages: [] }),
+  });
+  const upstream = () => ({ status: 200, headers: [["content-type", "application/json"]] as Array<[string, string]>, body: JSON.stringify({ model: "granite-8b-2026-06", usage: { prompt_tokens: 30, completion_tokens: 12, total_tokens: 42 } }) });
+  const alice = await host.request(chat("key-alice"), { upstream });
+  assert.equal(alice.response.status, 200);
+  await host.grpcIdle();
+  const check = authorino.requests[0].attributes;
+  assert.deepEqual(check.context_extensions, { host: "85de874d3e4752f0340b27879b4a87f88c303c044784088405e0897d2390ac14" });
+  assert.equal(check.metadata_context.filter_metadata["io.kuadrant.metrics.labels"].fields.user.structValue.fields.cel_expr.stringValue, "auth.identity.userid");
+  assert.deepEqual(limitador.requests.map((r) => [r.method, r.domain, r.descriptors, r.hits_addend]).sort(), [
+    ["CheckRateLimit", "llm/llm-route", [{ "tokenlimit.free__f7a7d899": "1", "auth.identity.userid": "alice" }, { user: "alice" }], 0],
+    ["Report", "llm/llm-route", [{ "tokenlimit.free__f7a7d899": "1", "auth.identity.userid": "alice" }, { user: "alice", model: "granite-8b-2026-06" }], 42],
+    ["ShouldRateLimit", "llm/llm-route", [{ "limit.per_user__601201cf": "1", "auth.identity.userid": "alice" }, { user: "alice" }], 1],
+  ].sort());
+  // bob (premium): the per-user limit only; the token policy's predicate (tier == 'free') skips check and report.
+  limitador.requests.length = 0;
+  assert.equal((await host.request(chat("key-bob"), { upstream })).response.status, 200);
+  await host.grpcIdle();
+  assert.deepEqual(limitador.requests.map((r) => r.method), ["ShouldRateLimit"]);
+  assert.equal((await host.request(chat("nobody"), { upstream })).response.status, 401);
+  host.close();
+});
+
+test("typed token report from an SSE stream: the usage chunk's total, once", async () => {
+  reset();
+  const host = await start(toTypedConfig(maasFull()));
+  const chunks = [
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", model: "facebook-opt-125m-simulated", choices: [{ index: 0, delta: { content: "Hi" } }] })}\n\n`,
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 } })}\n\n`,
+    "data: [DONE]\n\n",
+  ];
+  const { response } = await host.request(asUser("key-alice"), { upstream: () => ({ status: 200, headers: [["content-type", "text/event-stream"]], body: chunks }) });
+  assert.equal(response.status, 200);
+  await host.grpcIdle();
+  assert.deepEqual(limitador.requests.filter((r) => r.method === "Report").map((r) => r.hits_addend), [13]);
+  host.close();
+});
+
+test("hazard §6.3 #6 does not happen: extension header actions with an empty target and a CEL map are applied, not dropped or refused", async () => {
+  reset();
+  const config = { services: {}, actionSets: [{ name: "s", routeRuleConditions: { hostnames: ["*"] }, actions: [
+    { type: "headers", predicate: "true", terminal: false, target: "", headers: '{"x-checked": "true", "x-by": "extension"}' },
+  ] }] };
+  const host = await start(config);
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  assert.ok(host.logs.some((l) => l.level === 3 && l.message.includes(".target: empty, taken as 'request'")));
+  const { stream } = await host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", "h"]] }, { upstream: () => ({ status: 200 }) });
+  assert.deepEqual(stream.forwarded.headers.filter(([k]) => k.startsWith("x-checked") || k === "x-by"), [["x-checked", "true"], ["x-by", "extension"]]);
+  host.close();
+});

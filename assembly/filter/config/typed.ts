@@ -68,7 +68,10 @@ export function parseTypedAction(c: Checker, path: string, i: i32, o: JsonValue,
     case TypedKind.Grpc: parseGrpc(c, path, o, a, config); break;
     case TypedKind.Deny: a.denyWith = c.cel(path + ".denyWith", o.get("denyWith")); break;
     case TypedKind.Headers: {
-      const target = c.string(path + ".target", o.get("target"), true);
+      let target = c.string(path + ".target", o.get("target"), true);
+      // Operator 1.5 and main emit "" for request-phase extension headers (§6.3 #6), which
+      // wasm-shim refuses, taking every route down: "" means the request here, with a warning.
+      if (target !== null && target.length == 0) { c.warnings.push(path + ".target: empty, taken as 'request'"); target = "request"; }
       if (target !== null && target != "request" && target != "response") c.fail(path + ".target", "must be 'request' or 'response', got '" + target + "'");
       a.targetResponse = target !== null && target == "response";
       a.headers = c.cel(path + ".headers", o.get("headers"));

@@ -85,10 +85,19 @@ function terminalAfter(ctx: TaskContext, node: PlanNode): TaskResult {
 
 /**
  * Headers as typed actions give them: a list whose items are [name, value] pairs, HeaderValue
- * {key, value} or HeaderValueOption {header: {key, value}}; anything else is skipped (wasm-shim).
+ * {key, value} or HeaderValueOption {header: {key, value}} (anything else in the list is skipped,
+ * as wasm-shim does), or a map of name → value, which the operator's extension examples write and
+ * wasm-shim silently drops (§6.3 #6).
  */
 export function headerPairs(v: Value): Array<HeaderPair> {
   const out = new Array<HeaderPair>();
+  if (v.kind == Kind.Map) {
+    const m = v.entries();
+    for (let i = 0; i < m.size; i++) {
+      if (m.keys[i].kind == Kind.String && m.keys[i].s.length > 0 && m.values[i].kind == Kind.String) out.push(new HeaderPair(m.keys[i].s, m.values[i].s));
+    }
+    return out;
+  }
   if (v.kind != Kind.List) return out;
   const items = v.items();
   for (let i = 0; i < items.length; i++) {
