@@ -31,7 +31,11 @@ export interface HostOptions {
   stats?: StatsStore;
 }
 
+/** The log lines a host keeps (the newest); older ones go, so a long-running gateway stays flat. */
+const KEPT_LOGS = 20_000;
+
 export class EnvoyHost {
+  /** The filter's latest log lines (up to 20,000), oldest first; `onLog` sees every one. */
   readonly logs: LogEntry[] = [];
   readonly stats: StatsStore;
   vm!: PluginVm;
@@ -70,7 +74,11 @@ export class EnvoyHost {
       clusters: this.clusters,
       stats: this.stats,
       logLevel: this.opts.logLevel ?? 1,
-      log: (entry) => { this.logs.push(entry); this.opts.onLog?.(entry); },
+      log: (entry) => {
+        if (this.logs.length >= KEPT_LOGS) this.logs.splice(0, KEPT_LOGS / 2);
+        this.logs.push(entry);
+        this.opts.onLog?.(entry);
+      },
       clockNs: this.opts.clockNs ?? (() => BigInt(Date.now()) * 1_000_000n),
       sharedData: this.sharedData,
     });

@@ -102,7 +102,7 @@ export async function startGateway(opts: GatewayOptions) {
     if (req.url === "/ready") { res.writeHead(host.vm.failed ? 503 : 200); return res.end(host.vm.failed ? "DEAD\n" : "LIVE\n"); }
     if (req.url === "/stats") {
       res.writeHead(200, { "content-type": "text/plain" });
-      return res.end(host.stats.names().map((n) => `${n}: ${host.stats.get(n)!.kind === "histogram" ? `P(count=${host.stats.histogram(n).length})` : host.stats.counter(n)}`).join("\n") + "\n");
+      return res.end(host.stats.names().map((n) => `${n}: ${host.stats.get(n)!.kind === "histogram" ? `P(count=${host.stats.histogramCount(n)})` : host.stats.counter(n)}`).join("\n") + "\n");
     }
     res.writeHead(404); res.end("not found\n");
   });

@@ -6,7 +6,29 @@ import { DEFAULT_HISTOGRAM_BUCKETS, MetricType, WasmResult } from "./envoy-abi.j
 export interface StatsTag { tagName: string; regex: string }
 
 type Kind = "counter" | "gauge" | "histogram";
-interface Stat { name: string; kind: Kind; value: bigint; samples: number[] }
+interface Stat { name: string; kind: Kind; value: bigint; histogram: Histogram | null }
+
+/** Keeps this many of a histogram's latest samples for tests and the admin listing. */
+const RECENT_SAMPLES = 1024;
+
+/**
+ * A histogram as Envoy exports it: cumulative counts per bucket, sum and count. Samples are not
+ * kept (a long-running gateway would grow by every request), only the latest few.
+ */
+class Histogram {
+  readonly bucketCounts = new Array<number>(DEFAULT_HISTOGRAM_BUCKETS.length).fill(0);
+  count = 0;
+  sum = 0;
+  readonly recent: number[] = [];
+
+  record(value: number): void {
+    this.count++;
+    this.sum += value;
+    for (let i = 0; i < DEFAULT_HISTOGRAM_BUCKETS.length; i++) if (value <= DEFAULT_HISTOGRAM_BUCKETS[i]) this.bucketCounts[i]++;
+    if (this.recent.length === RECENT_SAMPLES) this.recent.shift();
+    this.recent.push(value);
+  }
+}
 
 export class StatsStore {
   private readonly stats = new Map<string, Stat>();
@@ -16,17 +38,20 @@ export class StatsStore {
   /** Creates the stat on first use (Envoy never deletes stats). */
   ensure(name: string, kind: Kind): Stat {
     let stat = this.stats.get(name);
-    if (!stat) { stat = { name, kind, value: 0n, samples: [] }; this.stats.set(name, stat); }
+    if (!stat) { stat = { name, kind, value: 0n, histogram: kind === "histogram" ? new Histogram() : null }; this.stats.set(name, stat); }
     return stat;
   }
 
   counter(name: string): number { return Number(this.stats.get(name)?.value ?? 0n); }
   gauge(name: string): number { return Number(this.stats.get(name)?.value ?? 0n); }
-  histogram(name: string): number[] { return [...(this.stats.get(name)?.samples ?? [])]; }
+  /** The latest samples (up to 1024), oldest first. */
+  histogram(name: string): number[] { return [...(this.stats.get(name)?.histogram?.recent ?? [])]; }
+  /** How many samples a histogram has recorded in all. */
+  histogramCount(name: string): number { return this.stats.get(name)?.histogram?.count ?? 0; }
   names(): string[] { return [...this.stats.keys()].sort(); }
 
   /** Text in the shape of Envoy's /stats/prometheus for the stats defined by wasm filters. */
-  prometheus(statsTags: StatsTag[] = [], buckets = DEFAULT_HISTOGRAM_BUCKETS): string {
+  prometheus(statsTags: StatsTag[] = []): string {
     const families = new Map<string, { kind: Kind; series: Array<{ labels: Array<[string, string]>; stat: Stat }> }>();
     for (const stat of [...this.stats.values()].sort((a, b) => a.name.localeCompare(b.name))) {
       const { name, labels } = extractTags(stat.name, statsTags);
@@ -43,13 +68,11 @@ export class StatsStore {
           lines.push(`${name}${renderLabels(labels)} ${stat.value.toString()}`);
           continue;
         }
-        for (const le of buckets) {
-          const count = stat.samples.filter((s) => s <= le).length;
-          lines.push(`${name}_bucket${renderLabels([...labels, ["le", String(le)]])} ${count}`);
-        }
-        lines.push(`${name}_bucket${renderLabels([...labels, ["le", "+Inf"]])} ${stat.samples.length}`);
-        lines.push(`${name}_sum${renderLabels(labels)} ${stat.samples.reduce((a, b) => a + b, 0)}`);
-        lines.push(`${name}_count${renderLabels(labels)} ${stat.samples.length}`);
+        const h = stat.histogram!;
+        DEFAULT_HISTOGRAM_BUCKETS.forEach((le, i) => lines.push(`${name}_bucket${renderLabels([...labels, ["le", String(le)]])} ${h.bucketCounts[i]}`));
+        lines.push(`${name}_bucket${renderLabels([...labels, ["le", "+Inf"]])} ${h.count}`);
+        lines.push(`${name}_sum${renderLabels(labels)} ${h.sum}`);
+        lines.push(`${name}_count${renderLabels(labels)} ${h.count}`);
       }
     }
     return lines.length ? lines.join("\n") + "\n" : "";
@@ -123,7 +146,7 @@ export class MetricRegistry {
     const stat = this.store.get(m.name)!;
     if (m.type === MetricType.Counter) stat.value += value;
     else if (m.type === MetricType.Gauge) stat.value = value;
-    else stat.samples.push(Number(value));
+    else stat.histogram!.record(Number(value));
     return WasmResult.Ok;
   }
 

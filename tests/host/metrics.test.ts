@@ -61,3 +61,21 @@ test("without a matching stats_tag the label-like text stays in the (sanitized) 
   assert.match(store.prometheus(), /^a___b___x 1$/m);
   assert.deepEqual(extractTags("wasmcustom.k=.=v;.;n", [{ tagName: "k", regex: "(k=\\.=(.*?);\\.;)" }]), { name: "wasmcustom.n", labels: [["k", "v"]] });
 });
+
+test("a histogram keeps bucket counts, sum and count, not its samples: memory stays flat on a long-running gateway", () => {
+  const store = new StatsStore();
+  const reg = new MetricRegistry(store);
+  const h = reg.define(2, "latency").id!;
+  for (let i = 1; i <= 5000; i++) assert.equal(reg.record(h, BigInt(i)), 0);
+  const text = store.prometheus();
+  assert.match(text, /^latency_bucket\{le="1000"\} 1000$/m);
+  assert.match(text, /^latency_bucket\{le="2500"\} 2500$/m);
+  assert.match(text, /^latency_bucket\{le="5000"\} 5000$/m);
+  assert.match(text, /^latency_bucket\{le="\+Inf"\} 5000$/m);
+  assert.match(text, /^latency_sum 12502500$/m);
+  assert.match(text, /^latency_count 5000$/m);
+  assert.equal(store.histogramCount("wasmcustom.latency"), 5000);
+  const recent = store.histogram("wasmcustom.latency");
+  assert.equal(recent.length, 1024);
+  assert.deepEqual([recent[0], recent[1023]], [3977, 5000]);
+});

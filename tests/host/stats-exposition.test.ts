@@ -16,7 +16,9 @@ function store(): StatsStore {
   VALUES.forEach((v, i) => {
     const c = s.ensure(`wasmcustom.model_name=.=${v};.;tier=.=t${i};.;inference_model_request_total`, "counter");
     c.value = BigInt(i + 1);
-    s.ensure(`wasmcustom.model_name=.=${v};.;tier=.=t${i};.;inference_model_request_duration_ms`, "histogram").samples.push(i, 2 * i);
+    const h = s.ensure(`wasmcustom.model_name=.=${v};.;tier=.=t${i};.;inference_model_request_duration_ms`, "histogram");
+    h.histogram!.record(i);
+    h.histogram!.record(2 * i);
   });
   return s;
 }
