@@ -79,18 +79,20 @@ function writeLiteral(w: ProtoWriter, type: MessageType, node: MessageNode, ev: 
 function writeField(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, depth: i32): bool {
   if (f.repeated && !f.isMap) return writeRepeated(w, f, node, ev, depth);
   if (f.isMap && node.kind == NodeKind.Map) return writeMapLiteral(w, f, changetype<MapNode>(node), ev, depth);
-  if (node.kind == NodeKind.Message && f.message !== null && !f.repeated) {
-    const literal = changetype<MessageNode>(node);
-    const type = f.message!;
-    if (literal.typeName != type.fullName) return false;
-    const mark = w.begin(f.number);
-    if (!writeLiteral(w, type, literal, ev, depth + 1, "")) return false;
-    w.end(mark);
-    return true;
-  }
+  if (node.kind == NodeKind.Message && f.message !== null && !f.repeated) return writeNestedLiteral(w, f, changetype<MessageNode>(node), ev, depth);
   const v = ev.eval(node);
   if (v.isError) return false;
   return writeFieldValue(w, f, v, depth);
+}
+
+/** A message literal in a message field or a repeated item: written in place, its type checked first. */
+function writeNestedLiteral(w: ProtoWriter, f: FieldInfo, literal: MessageNode, ev: Evaluator, depth: i32): bool {
+  const type = f.message!;
+  if (literal.typeName != type.fullName) return false;
+  const mark = w.begin(f.number);
+  if (!writeLiteral(w, type, literal, ev, depth + 1, "")) return false;
+  w.end(mark);
+  return true;
 }
 
 /**
@@ -153,15 +155,7 @@ function isListShaped(node: Node): bool {
 
 /** One item of a repeated field (written even when it is the default, as list items are). */
 function writeItem(w: ProtoWriter, f: FieldInfo, node: Node, ev: Evaluator, depth: i32): bool {
-  if (node.kind == NodeKind.Message && f.message !== null) {
-    const literal = changetype<MessageNode>(node);
-    const type = f.message!;
-    if (literal.typeName != type.fullName) return false;
-    const mark = w.begin(f.number);
-    if (!writeLiteral(w, type, literal, ev, depth + 1, "")) return false;
-    w.end(mark);
-    return true;
-  }
+  if (node.kind == NodeKind.Message && f.message !== null) return writeNestedLiteral(w, f, changetype<MessageNode>(node), ev, depth);
   const v = ev.eval(node);
   if (v.isError) return false;
   return writeItemValue(w, f, v, depth);
