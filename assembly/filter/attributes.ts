@@ -49,9 +49,14 @@ export class StreamAttributes extends Resolver {
     if (root === null) { root = new CelMap(); this.stored = root; }
     let m = root;
     for (let i = 0; i < segments.length - 1; i++) {
+      // A map already there may be shared (a reply bound to a var, a decoder's empty field):
+      // it is copied before anything is written below it.
       const next = m.getString(segments[i]);
-      if (next !== null && next.kind == Kind.Map) { m = next.entries(); continue; }
       const fresh = new CelMap();
+      if (next !== null && next.kind == Kind.Map) {
+        const from = next.entries();
+        for (let k = 0; k < from.keys.length; k++) { fresh.keys.push(from.keys[k]); fresh.values.push(from.values[k]); }
+      }
       m.setString(segments[i], Value.mapOf(fresh));
       m = fresh;
     }

@@ -4,6 +4,7 @@
 // what the descriptor service sends (research/wasm-shim-newer-config.md §3.6). Both go through
 // this one reader, so a fetched descriptor behaves exactly like a built-in one.
 import { ProtoReader, WIRE_LEN, WIRE_VARINT } from "./wire";
+import { Value } from "../cel/value";
 
 /** FieldDescriptorProto.Type. */
 export enum FieldType {
@@ -24,6 +25,14 @@ export class FieldInfo {
   proto3Optional: bool = false;
   /** Resolved on load for Message fields. */
   message: MessageType | null = null;
+  /** The field's name as a CEL map key (decoded replies): made once, shared by every decode. */
+  private nameKey: Value | null = null;
+
+  get key(): Value {
+    let k = this.nameKey;
+    if (k === null) { k = Value.string(this.name); this.nameKey = k; }
+    return k;
+  }
 
   /** Presence is tracked (message, oneof member, proto3 optional): absent unless set. */
   get tracksPresence(): bool { return this.type == FieldType.Message && !this.repeated || this.oneofIndex >= 0; }

@@ -13,6 +13,10 @@ const EMPTY_STRING = Value.string("");
 const ZERO_INT = Value.int(0);
 const ZERO_UINT = Value.uint(0);
 const ZERO_DOUBLE = Value.double(0);
+// An unset repeated or map field: shared until the message has an item for it (CEL values are
+// immutable; the value store copies a map before writing below it).
+const NO_ITEMS = Value.list([]);
+const NO_ENTRIES = Value.mapOf(new CelMap());
 
 /**
  * Decodes `bytes` as `type` into the value a typed action reads: a map whose proto3 scalar,
@@ -46,10 +50,11 @@ function readMessage(type: MessageType, r: ProtoReader, depth: i32): Value | nul
   const out = new CelMap();
   const fields = type.fields;
   for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
-    if (f.isMap) out.setString(f.name, Value.mapOf(new CelMap()));
-    else if (f.repeated) out.setString(f.name, Value.list([]));
-    else if (!f.tracksPresence) out.setString(f.name, defaultOf(f));
+    const f = unchecked(fields[i]);
+    // Each field once, in declaration order: no lookup needed to add them.
+    if (f.isMap) { out.keys.push(f.key); out.values.push(NO_ENTRIES); }
+    else if (f.repeated) { out.keys.push(f.key); out.values.push(NO_ITEMS); }
+    else if (!f.tracksPresence) { out.keys.push(f.key); out.values.push(defaultOf(f)); }
   }
   while (!r.done) {
     const number = r.tag();
@@ -59,7 +64,7 @@ function readMessage(type: MessageType, r: ProtoReader, depth: i32): Value | nul
     if (f.isMap) {
       if (r.wire != WIRE_LEN) return null;
       const outer = r.enter();
-      if (!r.failed && !readMapEntryInto(f, r, depth, out.getString(f.name)!.entries())) { r.leave(outer); return null; }
+      if (!r.failed && !readMapEntryInto(f, r, depth, ownEntries(out, f))) { r.leave(outer); return null; }
       r.leave(outer);
       if (r.failed) return null;
       continue;
@@ -67,7 +72,7 @@ function readMessage(type: MessageType, r: ProtoReader, depth: i32): Value | nul
     if (f.repeated && r.wire == WIRE_LEN && isPackable(f.type)) {
       // packed scalars
       const outer = r.enter();
-      const list = out.getString(f.name)!.items();
+      const list = ownItems(out, f);
       while (!r.done) {
         const v = readScalar(r, f);
         if (v === null || r.failed) { r.leave(outer); return null; }
@@ -79,10 +84,33 @@ function readMessage(type: MessageType, r: ProtoReader, depth: i32): Value | nul
     }
     const v = readOne(r, f, depth);
     if (v === null) return null;
-    if (f.repeated) out.getString(f.name)!.items().push(v);
-    else out.setString(f.name, v);
+    if (f.repeated) ownItems(out, f).push(v);
+    else setField(out, f, v);
   }
   return r.failed ? null : Value.mapOf(out);
+}
+
+/** Sets a singular field (a later occurrence replaces an earlier one, as protobuf merges scalars). */
+function setField(out: CelMap, f: FieldInfo, v: Value): void {
+  const i = out.findString(f.name);
+  if (i >= 0) unchecked(out.values[i] = v);
+  else { out.keys.push(f.key); out.values.push(v); }
+}
+
+/** The repeated field's own list, made on its first item. */
+function ownItems(out: CelMap, f: FieldInfo): Array<Value> {
+  const i = out.findString(f.name);
+  let v = unchecked(out.values[i]);
+  if (v === NO_ITEMS) { v = Value.list([]); unchecked(out.values[i] = v); }
+  return v.items();
+}
+
+/** The map field's own map, made on its first entry. */
+function ownEntries(out: CelMap, f: FieldInfo): CelMap {
+  const i = out.findString(f.name);
+  let v = unchecked(out.values[i]);
+  if (v === NO_ENTRIES) { v = Value.mapOf(new CelMap()); unchecked(out.values[i] = v); }
+  return v.entries();
 }
 
 function readOne(r: ProtoReader, f: FieldInfo, depth: i32): Value | null {
@@ -133,7 +161,7 @@ function readMapEntryInto(f: FieldInfo, r: ProtoReader, depth: i32, into: CelMap
   const keyField = entry.fieldByNumber(1), valueField = entry.fieldByNumber(2);
   if (keyField === null || valueField === null) return false;
   let key = defaultOf(keyField);
-  let value: Value = valueField.type == FieldType.Message ? Value.mapOf(new CelMap()) : defaultOf(valueField);
+  let value: Value = valueField.type == FieldType.Message ? NO_ENTRIES : defaultOf(valueField);
   while (!r.done) {
     const n = r.tag();
     if (r.failed) break;

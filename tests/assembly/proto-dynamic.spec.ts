@@ -117,6 +117,27 @@ describe("replies → CEL", () => {
     expect(okValue.entries().getString("headers_to_remove")!.items()[0].s).toBe("x-remove-me");
     expect(okValue.entries().getString("query_parameters_to_set")!.items().length).toBe(0);
   });
+  it("an unset list is shared until an item comes: a later reply's items never show in an earlier one", () => {
+    const pool = builtinPool();
+    const output = pool.method(RLS, "ShouldRateLimit")!.output;
+    const first = decodeMessage(output, new ArrayBuffer(0))!;
+    const w = new ProtoWriter();
+    const header = w.begin(3);
+    w.stringField(1, "x-a");
+    w.end(header);
+    w.uint32Field(1, 1);
+    const second = decodeMessage(output, w.finish())!;
+    expect(second.entries().getString("response_headers_to_add")!.items().length).toBe(1);
+    expect(first.entries().getString("response_headers_to_add")!.items().length).toBe(0);
+    expect(decodeMessage(output, new ArrayBuffer(0))!.entries().getString("response_headers_to_add")!.items().length).toBe(0);
+    // a field repeated on the wire: the last occurrence wins, the key is there once
+    const twice = new ProtoWriter();
+    twice.uint32Field(1, 1);
+    twice.uint32Field(1, 2);
+    const v = decodeMessage(output, twice.finish())!;
+    expect(v.entries().getString("overall_code")!.i).toBe(2);
+    expect(v.entries().size).toBe(first.entries().size);
+  });
   it("bytes that are not the message are refused (null), never a trap", () => {
     const pool = builtinPool();
     const output = pool.method(RLS, "ShouldRateLimit")!.output;

@@ -263,6 +263,31 @@ test("store, headers, deny and fail actions", async () => {
   host.close();
 });
 
+test("a store below a stored reply writes a copy: the reply bound to the var keeps its values", async () => {
+  reset();
+  const config = {
+    services: { lim: { type: "dynamic", endpoint: "kuadrant-ratelimit-service", failureMode: "deny", timeout: "5s", grpcService: "envoy.service.ratelimit.v3.RateLimitService", grpcMethod: "ShouldRateLimit" } },
+    actionSets: [{ name: "s", routeRuleConditions: { hostnames: ["*"] }, actions: [
+      { type: "grpc", predicate: "true", terminal: false, var: "rl", service: "lim",
+        messageBuilder: "envoy.service.ratelimit.v3.RateLimitRequest{domain: 'd', hits_addend: 1u, descriptors: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor{entries: [envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry{key: 'k', value: 'v'}]}]}",
+        onReply: [
+          { type: "store", predicate: "true", terminal: false, path: "saved.reply", value: "rl" },
+          { type: "store", predicate: "true", terminal: false, path: "saved.reply.overall_code", value: "7" },
+          { type: "headers", predicate: "true", terminal: false, target: "response", headers: "[['x-rl', string(rl.overall_code)], ['x-saved', string(saved.reply.overall_code)], ['x-items', string(size(rl.response_headers_to_add))]]" },
+        ] },
+    ] }],
+  };
+  rl = () => ({ overall_code: "OK" });
+  const host = await start(config);
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  for (let i = 0; i < 2; i++) {
+    const { response } = await host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", "h"]] }, { upstream: () => ({ status: 200, body: "ok" }) });
+    assert.equal(response.status, 200, host.logText(3).join("\n"));
+    assert.deepEqual(response.headers.filter(([k]) => k.startsWith("x-rl") || k === "x-saved" || k === "x-items"), [["x-rl", "1"], ["x-saved", "7"], ["x-items", "0"]]);
+  }
+  host.close();
+});
+
 test("a typed builder that does not fit its method fails that action only (failureMode), with a warning at configure time", async () => {
   reset();
   const config = {
