@@ -41,6 +41,17 @@ export class RootContext {
 }
 
 /**
+ * A call that outlives the stream that made it (a Report sent as the response ends): its answer
+ * arrives after the stream is deleted, and still has to be counted somewhere.
+ */
+export class LateCall {
+  /** The call succeeded (the reply itself is not read). */
+  onReply(): void {}
+  /** The call failed: non-OK status, timeout (4), unreachable service (14), ... */
+  onFailure(status: u32, message: string): void {}
+}
+
+/**
  * One HTTP stream. Override the callbacks you need; the defaults continue.
  * gRPC replies for calls made with `dispatchGrpcCall` arrive in `onGrpcReply`/`onGrpcFailure`
  * with this context already effective.
@@ -67,6 +78,9 @@ export class HttpContext {
   onGrpcReply(token: u32, message: ArrayBuffer): void {}
   /** A failed unary call: non-OK status, timeout (4), unreachable service (14), ... */
   onGrpcFailure(token: u32, status: u32, message: string): void {}
+
+  /** What takes the answer of a call still in flight when this stream is deleted (null: dropped). */
+  outliving(token: u32): LateCall | null { return null; }
 
   /**
    * Dispatches a unary gRPC call owned by this stream. Returns the host status; on Ok the
@@ -154,8 +168,13 @@ export function deleteContext(contextId: u32): void {
   if (streams.has(contextId)) {
     const stream = streams.get(contextId);
     stream.onDelete();
-    // Replies that arrive later find no owner and are dropped.
-    for (let i = 0; i < stream.pendingTokens.length; i++) grpcCallOwners.delete(stream.pendingTokens[i]);
+    // Replies that arrive later go to what the stream left for them, or are dropped.
+    for (let i = 0; i < stream.pendingTokens.length; i++) {
+      const token = stream.pendingTokens[i];
+      grpcCallOwners.delete(token);
+      const late = stream.outliving(token);
+      if (late !== null) lateCalls.set(token, late);
+    }
     streams.delete(contextId);
     return;
   }
@@ -183,7 +202,20 @@ function takeRootCaller(token: u32): RootContext | null {
   return rootContext(rootId);
 }
 
+/** Calls that outlived their stream, by token, until their answer arrives. */
+const lateCalls = new Map<u32, LateCall>();
+
+/** The late call waiting for this token, taken out; null when the token is not one. */
+function takeLateCall(token: u32): LateCall | null {
+  if (!lateCalls.has(token)) return null;
+  const late = lateCalls.get(token);
+  lateCalls.delete(token);
+  return late;
+}
+
 export function deliverGrpcReceive(token: u32, messageSize: u32): void {
+  const late = takeLateCall(token);
+  if (late !== null) { late.onReply(); return; }
   if (rootCallOwners.has(token)) {
     const root = takeRootCaller(token);
     if (root === null) return;
@@ -202,6 +234,8 @@ export function deliverGrpcReceive(token: u32, messageSize: u32): void {
 
 export function deliverGrpcClose(token: u32, statusCode: u32): void {
   const status = host.getStatus();
+  const late = takeLateCall(token);
+  if (late !== null) { late.onFailure(statusCode, status.message); return; }
   if (rootCallOwners.has(token)) {
     const root = takeRootCaller(token);
     if (root !== null) root.onGrpcFailure(token, statusCode, status.message);

@@ -5,5 +5,5 @@ export * from "./enums";
 export * from "./pairs";
 export * from "./property";
 export * from "./hostcalls";
-export { RootContext, HttpContext, setRootContextFactory, RootContextFactory } from "./context";
+export { RootContext, HttpContext, LateCall, setRootContextFactory, RootContextFactory } from "./context";
 export { utf8, fromUtf8 } from "./memory";

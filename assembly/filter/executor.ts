@@ -11,8 +11,10 @@ import { TaskContext, TaskResult } from "./tasks/context";
 import { runClassic, classicReply } from "./tasks/classic";
 import { runGrpc, grpcReply } from "./tasks/grpc";
 import { runDeny, runFail, runHeaders, runStore } from "./tasks/local";
-import { ServiceType } from "./config";
+import { ServiceConfig, ServiceType } from "./config";
 import { kuadrantCounters } from "./kuadrant-counters";
+import { LabelSet } from "./metrics";
+import { LateReport } from "./late-report";
 
 export enum NodeState { Waiting, InFlight, Done, Failed, Skipped }
 
@@ -68,6 +70,18 @@ export class Executor {
 
   ownsToken(token: u32): bool { return this.nodeOf(token) >= 0; }
 
+  /** The Report waiting for this token, as a call that outlives the stream; null for other calls. */
+  lateReport(token: u32, labels: LabelSet | null): LateReport | null {
+    const id = this.nodeOf(token);
+    if (id < 0) return null;
+    const service = this.serviceOf(this.plan.nodes[id]);
+    return service !== null && service.isReport ? new LateReport(labels, service, this.startedNs[id]) : null;
+  }
+
+  private serviceOf(node: PlanNode): ServiceConfig | null {
+    return node.kind == NodeKind.Classic ? node.classic.service : node.kind == NodeKind.Grpc ? node.typed.service : null;
+  }
+
   onReply(token: u32, message: ArrayBuffer): void {
     const id = this.takeToken(token);
     if (id < 0) return;
@@ -94,9 +108,8 @@ export class Executor {
   }
 
   private isLimitadorCall(node: PlanNode): bool {
-    const service = node.kind == NodeKind.Classic ? node.classic.service : node.kind == NodeKind.Grpc ? node.typed.service : null;
-    if (service === null) return false;
-    return service.isLimitador;
+    const service = this.serviceOf(node);
+    return service !== null && service.isLimitador;
   }
 
   private advance(): void {
@@ -168,7 +181,7 @@ export class Executor {
     // Failed: calls follow their service's failureMode; other actions log and count as finished.
     this.states[node.id] = NodeState.Failed;
     this.skipChildren(node);
-    const service = node.kind == NodeKind.Classic ? node.classic.service : node.kind == NodeKind.Grpc ? node.typed.service : null;
+    const service = this.serviceOf(node);
     if (service === null) {
       ctx.stats.error("action_failed");
       ctx.effects.warn("action " + node.action.path + " (" + node.typed.kindName + ") failed: " + ctx.failure);

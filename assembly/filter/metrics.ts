@@ -71,7 +71,7 @@ const FIXED_NAMES: Array<string> = [
  * The metric ids of one label set, defined on first use: names are built once, and a request
  * finds its ids by slot, status code or error class without building a name.
  */
-class LabelSet {
+export class LabelSet {
   private fixed: StaticArray<u32> = new StaticArray<u32>(8);
   private fixedDefined: u32 = 0;
   private codes: Array<u32> = [];
@@ -99,6 +99,8 @@ class LabelSet {
   }
 
   add(slot: i32, delta: i64): void { incrementMetric(this.fixedId(slot, true), delta); }
+  /** A Limitador call that took `ns` (kuadrant_limitador_call_duration_ms). */
+  limitadorCall(ns: u64): void { this.observe(LIMITADOR, ns / 1000000); }
   observe(slot: i32, value: u64): void { recordMetric(this.fixedId(slot, false), value); }
 
   requestTotal(status: u32): void {
@@ -141,7 +143,8 @@ export class FilterMetrics {
     }
   }
 
-  record(stats: RequestStats, attrs: Resolver, status: u32, usage: TokenUsage | null): void {
+  /** Records a finished request; returns its label set (calls that outlive the stream count there too). */
+  record(stats: RequestStats, attrs: Resolver, status: u32, usage: TokenUsage | null): LabelSet {
     const target = usage !== null ? usage.model : "";
     const set = this.labelSet(this.value(this.model, attrs), this.value(this.tier, attrs), this.value(this.user, attrs), target);
     set.requestTotal(status);
@@ -150,7 +153,7 @@ export class FilterMetrics {
     if (stats.limited) set.add(RATE_LIMITED, 1);
     for (let i = 0; i < stats.errors.length; i++) set.error(stats.errors[i]);
     if (status >= 500 && stats.errors.length == 0) set.error("http_5xx");
-    for (let i = 0; i < stats.limitadorLatencyNs.length; i++) set.observe(LIMITADOR, stats.limitadorLatencyNs[i] / 1000000);
+    for (let i = 0; i < stats.limitadorLatencyNs.length; i++) set.limitadorCall(stats.limitadorLatencyNs[i]);
     const requestBytes = requestSize(attrs, stats);
     if (requestBytes > 0) set.observe(REQUEST_SIZES, <u64>requestBytes);
     if (stats.responseBytes > 0) set.observe(RESPONSE_SIZES, stats.responseBytes);
@@ -158,6 +161,7 @@ export class FilterMetrics {
       if (usage.input >= 0) set.observe(INPUT_TOKENS, <u64>usage.input);
       if (usage.output >= 0) set.observe(OUTPUT_TOKENS, <u64>usage.output);
     }
+    return set;
   }
 
   private value(datum: RequestDatum | null, attrs: Resolver): string {

@@ -3,7 +3,7 @@
 // hold the request while a request-phase guard is unfinished, hold the body while an action that
 // reads it decides, hold the response headers for a response-phase guard, never hold the
 // response body (usage is read as it passes). The host side of the tasks is FlowEffects.
-import { HttpContext, RootContext } from "../abi/context";
+import { HttpContext, RootContext, LateCall } from "../abi/context";
 import { HeaderPair, encodePairs, encodePair } from "../abi/pairs";
 import { MapType, BufferType, HeadersStatus, DataStatus, TrailersStatus, WasmResult } from "../abi/enums";
 import {
@@ -15,7 +15,7 @@ import { StreamAttributes } from "./attributes";
 import { allHold } from "./descriptors";
 import { BodyCapture, BodyMode } from "./body-capture";
 import { Plugin } from "./plugin";
-import { RequestStats } from "./metrics";
+import { RequestStats, LabelSet } from "./metrics";
 import { Executor } from "./executor";
 import { Phase } from "./plan";
 import { StreamEffects, TaskContext } from "./tasks/context";
@@ -27,6 +27,8 @@ export class RequestFlow extends HttpContext {
   readonly attrs: StreamAttributes = new StreamAttributes();
   readonly stats: RequestStats = new RequestStats();
   private executor: Executor | null = null;
+  /** The label set onLog recorded this request under: Reports answered later count there too. */
+  private recordedLabels: LabelSet | null = null;
   private ctx: TaskContext | null = null;
   requestId: string = "";
   private metadata: ArrayBuffer | null = null;
@@ -269,7 +271,12 @@ export class RequestFlow extends HttpContext {
 
   onLog(): void {
     const capture = this.capture;
-    this.plugin.metrics.record(this.stats, this.attrs, this.status, capture !== null ? capture.usage : null);
+    this.recordedLabels = this.plugin.metrics.record(this.stats, this.attrs, this.status, capture !== null ? capture.usage : null);
+  }
+
+  outliving(token: u32): LateCall | null {
+    const executor = this.executor;
+    return executor !== null ? executor.lateReport(token, this.recordedLabels) : null;
   }
 }
 

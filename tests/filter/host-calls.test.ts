@@ -42,9 +42,9 @@ test("a MaaS request makes exactly these host calls", async () => {
     proxy_set_property: 1, // the identity for filters after us
     proxy_continue_stream: 1,
     proxy_replace_header_map_value: 1, // x-request-id on the response
-    proxy_get_current_time_nanoseconds: 8, // once per callback that reads the clock (abi/hostcalls.ts caches it)
+    proxy_get_current_time_nanoseconds: 9, // once per callback that reads the clock (abi/hostcalls.ts caches it), the Report's late reply included
     proxy_increment_metric: 3, // inference_model_request_total; wasm-shim's kuadrant.hits and kuadrant.allowed
-    proxy_record_metric: 8, // duration, upstream time to first byte, Limitador calls ×2 (the Report answers after on_log), request and response sizes, input and output tokens
+    proxy_record_metric: 9, // duration, upstream time to first byte, Limitador calls ×3 (the Report's when it answers, after on_log: filter/late-report.ts), request and response sizes, input and output tokens
   });
   host.close();
 });

@@ -3,14 +3,14 @@
 // request counter, and the upstream's time to first byte apart from the time spent in Limitador.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startTestLimitador, type Answer } from "../helpers/test-limitador.js";
+import { startTestLimitador, type Answer, type DecodedRequest } from "../helpers/test-limitador.js";
 import { startTestAuthorino } from "../helpers/test-authorino.js";
 import { startFilter, configFixture, identity, chatRequest } from "../helpers/filter-host.js";
 import { FILTER_STATS_TAGS } from "../../host/stats-tags.js";
 
-let answer: () => Answer = () => ({ overall_code: "OK" });
+let answer: (req: DecodedRequest) => Answer = () => ({ overall_code: "OK" });
 let limitador: Awaited<ReturnType<typeof startTestLimitador>>;
-before(async () => { limitador = await startTestLimitador(() => answer()); });
+before(async () => { limitador = await startTestLimitador((req) => answer(req)); });
 after(() => limitador.close());
 
 const tokens = configFixture("maas-tokens");
@@ -133,4 +133,33 @@ test("each stats_tags regex, run on the whole name as Envoy does, finds its own 
     ["model_name", "opt", true], ["target_model_name", "facebook/opt-125m", true], ["tier", "free", true],
     ["user", "alice", true], ["response_code", "200", true],
   ]);
+});
+
+// Reports are sent as the response ends and never hold it: their answer arrives after the request
+// was logged and its stream deleted (calls belong to the root context and outlive the stream).
+test("a Report that fails after its request ended is counted: error_class=\"report\" on the request's labels, kuadrant.errors, and its time", async () => {
+  const host = await start();
+  const seen = limitador.requests.length;
+  answer = () => ({ overall_code: "OK" });
+  const ok = await host.request(chatRequest(), { ...identity("carol", "free"), upstream: json({ usage: { total_tokens: 7 } }) });
+  assert.equal(ok.response.status, 200);
+  await host.grpcIdle();
+  const labels = `model_name="${MODEL}",tier="free"`;
+  let text = host.prometheus();
+  assert.equal(sample(text, "kuadrant_limitador_call_duration_ms_count", labels), 2, "the check and the Report that answered after the request ended");
+  assert.equal(sample(text, "inference_model_request_error_total", `${labels},error_class="report"`), undefined);
+  const errorsBefore = host.stats.counter("wasmcustom.kuadrant.errors");
+
+  answer = (req) => (req.method === "Report" ? { grpcError: 14, details: "limitador gone" } : { overall_code: "OK" });
+  const lost = await host.request(chatRequest(), { ...identity("carol", "free"), upstream: json({ usage: { total_tokens: 9 } }) });
+  assert.equal(lost.response.status, 200, "the response never waits for its Report");
+  await host.grpcIdle();
+  answer = () => ({ overall_code: "OK" });
+  text = host.prometheus();
+  assert.equal(sample(text, "inference_model_request_error_total", `${labels},error_class="report"`), 1);
+  assert.equal(host.stats.counter("wasmcustom.kuadrant.errors"), errorsBefore + 1);
+  assert.equal(sample(text, "kuadrant_limitador_call_duration_ms_count", labels), 4);
+  assert.ok(host.logs.some((l) => l.level === 3 && l.message.includes("gRPC status 14 (limitador gone) after the request ended: its hits were not counted")), host.logText(3).join("\n"));
+  assert.deepEqual(limitador.requests.slice(seen).filter((r) => r.method === "Report").map((r) => r.hits_addend), [7, 9]);
+  host.close();
 });

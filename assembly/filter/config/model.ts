@@ -27,6 +27,11 @@ export class ServiceConfig {
               public failureModeDeny: bool, public timeoutMs: u32,
               public grpcService: string, public grpcMethod: string) {}
 
+  /** Its calls report usage after the response (classic ratelimit-report, or Kuadrant RLS Report). */
+  get isReport(): bool {
+    return this.type == ServiceType.RateLimitReport || (this.type == ServiceType.Dynamic && this.grpcService == KUADRANT_RLS_SERVICE && this.grpcMethod == "Report");
+  }
+
   get isRateLimit(): bool {
     return this.type == ServiceType.RateLimit || this.type == ServiceType.RateLimitCheck || this.type == ServiceType.RateLimitReport;
   }
