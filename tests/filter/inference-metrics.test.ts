@@ -7,6 +7,7 @@ import { startTestLimitador, type Answer, type DecodedRequest } from "../helpers
 import { startTestAuthorino } from "../helpers/test-authorino.js";
 import { startFilter, configFixture, identity, chatRequest } from "../helpers/filter-host.js";
 import { FILTER_STATS_TAGS } from "../../host/stats-tags.js";
+import { toTypedConfig } from "../../envoy/typed-config.js";
 
 let answer: (req: DecodedRequest) => Answer = () => ({ overall_code: "OK" });
 let limitador: Awaited<ReturnType<typeof startTestLimitador>>;
@@ -137,8 +138,9 @@ test("each stats_tags regex, run on the whole name as Envoy does, finds its own 
 
 // Reports are sent as the response ends and never hold it: their answer arrives after the request
 // was logged and its stream deleted (calls belong to the root context and outlive the stream).
-test("a Report that fails after its request ended is counted: error_class=\"report\" on the request's labels, kuadrant.errors, and its time", async () => {
-  const host = await start();
+for (const shape of ["classic", "typed"] as const) test(`${shape}: a Report that fails after its request ended is counted: error_class="report" on the request's labels, kuadrant.errors, and its time`, async () => {
+  const host = await start(shape === "classic" ? tokens : toTypedConfig(tokens));
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
   const seen = limitador.requests.length;
   answer = () => ({ overall_code: "OK" });
   const ok = await host.request(chatRequest(), { ...identity("carol", "free"), upstream: json({ usage: { total_tokens: 7 } }) });
