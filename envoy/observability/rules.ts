@@ -65,6 +65,13 @@ export const ALERTS: Alert[] = [
     description: "Calls that failed (unreachable, timed out, unreadable, UNKNOWN) were answered by the service's failureMode: deny → 500s, allow → requests that were not counted or limited.",
   },
   {
+    alert: "LLMGatewayTokenReportsFailing",
+    measure: `sum by (model_name) (rate(inference_model_request_error_total{error_class="report"}[5m])) or vector(0)`,
+    op: ">", threshold: 0, for: "5m", severity: "warning",
+    summary: "The gateway's token Reports to Limitador fail for {{ $labels.model_name }}",
+    description: "Reports (the tokens each answer used, sent as the response ends) failed for 5 minutes: Limitador is unreachable or slower than the report service's timeout. Those tokens are missing from Limitador's counters and authorized_hits, so token limits and usage figures undercount until it recovers.",
+  },
+  {
     alert: "LLMGatewayUnauthenticatedRatioHigh",
     measure: ratio(`inference_model_request_total{response_code="401"}`, "inference_model_request_total", "model_name", "10m"),
     op: ">", threshold: 0.2, for: "10m", severity: "warning",
