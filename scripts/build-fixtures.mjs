@@ -15,6 +15,12 @@ const fixtures = [
   ["restricted-init", [...incremental, "--use", "abort="]],
 ];
 
+// The filter itself, with linear memory capped at 24 pages (1.5 MiB): out-of-memory behaviour.
+{
+  const { error, stderr } = await asc.main(["assembly/index.ts", "--config", "asconfig.json", "--target", "release", "--maximumMemory", "24", "--outFile", "build/fixtures/filter-24-pages.wasm"]);
+  if (error) { console.error(stderr.toString()); console.error(`fixture filter-24-pages failed to build: ${error.message}`); process.exit(1); }
+}
+
 for (const [name, extra] of fixtures) {
   const { error, stderr } = await asc.main([`tests/fixtures/${name}.ts`, "--outFile", `build/fixtures/${name}.wasm`, ...common, ...extra]);
   if (error) {
@@ -23,4 +29,4 @@ for (const [name, extra] of fixtures) {
     process.exit(1);
   }
 }
-console.log(`built ${fixtures.length} fixtures into build/fixtures/`);
+console.log(`built ${fixtures.length + 1} fixtures into build/fixtures/`);

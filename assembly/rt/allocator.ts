@@ -9,6 +9,12 @@
 // custom runtime the standard library assumes __new and __renew zero what they hand out.
 import { BLOCK_MAXSIZE } from "~lib/rt/common";
 import { E_ALLOCATION_TOO_LARGE } from "~lib/util/error";
+import { proxy_log } from "../abi/imports";
+import { LogLevel } from "../abi/enums";
+
+/** Said before trapping when linear memory cannot grow: static UTF-8 bytes, since nothing can be allocated then. */
+const OUT_OF_MEMORY = "filter: out of memory (linear memory cannot grow)";
+const OUT_OF_MEMORY_BYTES = memory.data<u8>([102, 105, 108, 116, 101, 114, 58, 32, 111, 117, 116, 32, 111, 102, 32, 109, 101, 109, 111, 114, 121, 32, 40, 108, 105, 110, 101, 97, 114, 32, 109, 101, 109, 111, 114, 121, 32, 99, 97, 110, 110, 111, 116, 32, 103, 114, 111, 119, 41]);
 
 // @ts-ignore: decorator
 @inline const SMALL_STEP_BITS: usize = 4;
@@ -49,7 +55,10 @@ function carve(size: usize): usize {
   const pages = <usize>memory.size();
   if (needed > pages) {
     const grow = max(needed - pages, pages); // at least double, as TLSF does
-    if (memory.grow(<i32>grow) < 0 && memory.grow(<i32>(needed - pages)) < 0) unreachable();
+    if (memory.grow(<i32>grow) < 0 && memory.grow(<i32>(needed - pages)) < 0) {
+      proxy_log(LogLevel.Critical, OUT_OF_MEMORY_BYTES, <usize>OUT_OF_MEMORY.length);
+      unreachable();
+    }
   }
   top = next;
   store<u32>(p - 4, <u32>size);
