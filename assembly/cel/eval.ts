@@ -9,6 +9,7 @@ import { Value, Kind, CelMap, valuesEqual, compareNumbers } from "./value";
 import { Resolver, Scope } from "./resolver";
 import { compareStrings } from "./strings";
 import { callFunction } from "./functions";
+import { timeArithmetic } from "./time";
 
 const MAX_ITERATIONS = 100000;
 
@@ -329,6 +330,7 @@ function negate(v: Value): Value {
     return Value.int(-v.i);
   }
   if (v.kind == Kind.Double) return Value.double(-v.d);
+  if (v.kind == Kind.Duration) return v.i == I64.MIN_VALUE ? Value.error("duration out of range") : Value.duration(-v.i);
   return noOverload("-_", v);
 }
 
@@ -362,11 +364,13 @@ function compare(l: Value, r: Value): Value {
   if (l.kind != r.kind) return Value.error("no such overload: " + l.typeName() + " < " + r.typeName());
   if (l.kind == Kind.String) return Value.int(compareStrings(l.s, r.s));
   if (l.kind == Kind.Bool) return Value.int(l.b == r.b ? 0 : l.b ? 1 : -1);
-  if (l.kind == Kind.Timestamp) return Value.int(l.i < r.i ? -1 : l.i > r.i ? 1 : 0);
+  if (l.kind == Kind.Timestamp || l.kind == Kind.Duration) return Value.int(l.i < r.i ? -1 : l.i > r.i ? 1 : 0);
   return Value.error("no such overload: " + l.typeName() + " < " + r.typeName());
 }
 
 function arithmetic(op: string, l: Value, r: Value): Value {
+  const time = timeArithmetic(op, l, r);
+  if (time !== null) return time;
   if (l.kind != r.kind) {
     if (op == "+" && l.kind == Kind.List && r.kind == Kind.List) {} // handled below
     return Value.error("no such overload: " + l.typeName() + " " + op + " " + r.typeName());

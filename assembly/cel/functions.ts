@@ -6,6 +6,7 @@ import {
   isCelWhitespace, formatDouble,
 } from "./strings";
 import { regexMatches } from "./regex";
+import { parseTimestamp, parseDuration, formatTimestamp, formatDuration, timestampGetter, durationGetter, timestampOf } from "./time";
 
 export function callFunction(fn: string, target: Value | null, args: Array<Value>): Value {
   if (target !== null) return method(fn, target, args);
@@ -18,6 +19,8 @@ export function callFunction(fn: string, target: Value | null, args: Array<Value
     if (fn == "double") return toDouble(a);
     if (fn == "bool") return toBool(a);
     if (fn == "queryMap") return a.kind == Kind.String ? queryMap(a.s) : bad(fn, a);
+    if (fn == "timestamp") return toTimestamp(a);
+    if (fn == "duration") return a.kind == Kind.Duration ? a : a.kind == Kind.String ? parseDuration(a.s) : bad(fn, a);
   }
   if (fn == "matches" && args.length == 2) return method("matches", args[0], [args[1]]);
   return Value.error("found no matching overload for '" + fn + "' with " + args.length.toString() + " argument(s)");
@@ -27,7 +30,28 @@ function bad(fn: string, v: Value): Value {
   return Value.error("no such overload: " + fn + " applied to " + v.typeName());
 }
 
+function toTimestamp(a: Value): Value {
+  if (a.kind == Kind.Timestamp) return a;
+  if (a.kind == Kind.String) return parseTimestamp(a.s);
+  if (a.kind == Kind.Int) return timestampOf(a.i, 0);
+  return bad("timestamp", a);
+}
+
+/** Getters on timestamps (an optional time zone) and durations. */
+function timeMethod(fn: string, target: Value, args: Array<Value>): Value | null {
+  if (target.kind == Kind.Timestamp) {
+    if (args.length > 1 || (args.length == 1 && args[0].kind != Kind.String)) return null;
+    return timestampGetter(fn, target.i, args.length == 1 ? args[0].s : null);
+  }
+  if (target.kind == Kind.Duration && args.length == 0) return durationGetter(fn, target.i);
+  return null;
+}
+
 function method(fn: string, target: Value, args: Array<Value>): Value {
+  if (target.kind == Kind.Timestamp || target.kind == Kind.Duration) {
+    const v = timeMethod(fn, target, args);
+    if (v !== null) return v;
+  }
   if (fn == "size" && args.length == 0) return size(target);
   if (target.kind == Kind.List && fn == "join") {
     let sep = "";
@@ -184,6 +208,8 @@ export function toStringValue(v: Value): Value {
     case Kind.Uint: return Value.string(v.u.toString());
     case Kind.Double: return Value.string(formatDouble(v.d));
     case Kind.Bool: return Value.string(v.b ? "true" : "false");
+    case Kind.Timestamp: return Value.string(formatTimestamp(v.i));
+    case Kind.Duration: return Value.string(formatDuration(v.i));
     default: return bad("string", v);
   }
 }
@@ -200,7 +226,8 @@ function toInt(v: Value): Value {
       const parsed = parseInteger(v.s, true);
       return parsed.ok ? Value.int(<i64>parsed.magnitude * (parsed.negative ? -1 : 1)) : Value.error("cannot convert '" + v.s + "' to int");
     }
-    case Kind.Timestamp: return Value.int(v.i / 1000000000);
+    case Kind.Timestamp: return Value.int(v.i >= 0 || v.i % 1000000000 == 0 ? v.i / 1000000000 : v.i / 1000000000 - 1);
+    case Kind.Duration: return Value.int(v.i);
     default: return bad("int", v);
   }
 }

@@ -1,7 +1,7 @@
 // CEL runtime values. Errors are values too (Kind.Error), so && / || / ?: can absorb them as
 // CEL specifies, and nothing in evaluation ever traps.
 
-export enum Kind { Null, Bool, Int, Uint, Double, String, List, Map, Timestamp, Message, Error }
+export enum Kind { Null, Bool, Int, Uint, Double, String, List, Map, Timestamp, Message, Error, Duration }
 
 export class Value {
   kind: Kind = Kind.Null;
@@ -26,6 +26,7 @@ export class Value {
   static double(d: f64): Value { const v = new Value(); v.kind = Kind.Double; v.d = d; return v; }
   static string(s: string): Value { const v = new Value(); v.kind = Kind.String; v.s = s; return v; }
   static timestamp(ns: i64): Value { const v = new Value(); v.kind = Kind.Timestamp; v.i = ns; return v; }
+  static duration(ns: i64): Value { const v = new Value(); v.kind = Kind.Duration; v.i = ns; return v; }
   static list(items: Array<Value>): Value { const v = new Value(); v.kind = Kind.List; v.list = items; return v; }
   static mapOf(m: CelMap): Value { const v = new Value(); v.kind = Kind.Map; v.map = m; return v; }
   static error(message: string): Value { const v = new Value(); v.kind = Kind.Error; v.s = message; return v; }
@@ -49,6 +50,7 @@ export class Value {
       case Kind.List: return "list";
       case Kind.Map: return "map";
       case Kind.Timestamp: return "google.protobuf.Timestamp";
+      case Kind.Duration: return "google.protobuf.Duration";
       case Kind.Message: return this.s;
       default: return "error";
     }
@@ -128,6 +130,7 @@ export function valuesEqual(a: Value, b: Value): bool {
     case Kind.Bool: return a.b == b.b;
     case Kind.String: return a.s == b.s;
     case Kind.Timestamp: return a.i == b.i;
+    case Kind.Duration: return a.i == b.i;
     case Kind.List: {
       const x = a.items(), y = b.items();
       if (x.length != y.length) return false;

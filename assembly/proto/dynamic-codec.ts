@@ -2,7 +2,7 @@
 // becomes the method's request (research/wasm-shim-newer-config.md §3.2; the reply's way back is
 // dynamic-decode.ts). Conversion is strictly typed, as wasm-shim's: a
 // uint32 field needs a CEL uint, a nested message a literal of that type; google.protobuf.Struct,
-// Value, ListValue, Timestamp and the wrappers also take the plain CEL values they stand for.
+// Value, ListValue, Timestamp, Duration and the wrappers also take the plain CEL values they stand for.
 import { Value, Kind, CelMap } from "../cel";
 import { ProtoWriter, WIRE_VARINT, WIRE_I64, WIRE_LEN, WIRE_I32, sharedWriter } from "./wire";
 import { MessageType, FieldInfo, FieldType } from "./descriptors";
@@ -210,6 +210,14 @@ function writeWellKnown(w: ProtoWriter, name: string, v: Value, path: string, de
     if (nanos < 0) { seconds -= 1; nanos += 1000000000; }
     if (seconds != 0) { w.tag(1, WIRE_VARINT); w.varint(<u64>seconds); }
     if (nanos != 0) { w.tag(2, WIRE_VARINT); w.varint(<u64>nanos); }
+    return "";
+  }
+  if (name == "google.protobuf.Duration") {
+    if (v.kind != Kind.Duration) return null;
+    // seconds and nanos carry the same sign (duration.proto)
+    const seconds = v.i / 1000000000, nanos = v.i % 1000000000;
+    if (seconds != 0) { w.tag(1, WIRE_VARINT); w.varint(<u64>seconds); }
+    if (nanos != 0) { w.tag(2, WIRE_VARINT); w.varint(<u64><i64><i32>nanos); }
     return "";
   }
   if (name.startsWith("google.protobuf.") && name.endsWith("Value")) return writeWrapper(w, name, v, path);

@@ -22,7 +22,7 @@ const NO_ENTRIES = Value.mapOf(new CelMap());
  * Decodes `bytes` as `type` into the value a typed action reads: a map whose proto3 scalar,
  * repeated and map fields are always present (with defaults), while message, oneof and
  * `optional` fields are present only when set (so `has(reply.denied_response)` works); enums
- * are ints; Struct/Value/ListValue/Timestamp/wrappers are their plain CEL values. Null when the
+ * are ints; Struct/Value/ListValue/Timestamp/Duration/wrappers are their plain CEL values. Null when the
  * bytes are not a valid message of that type.
  */
 export function decodeMessage(type: MessageType, bytes: ArrayBuffer): Value | null {
@@ -200,6 +200,18 @@ function readWellKnown(name: string, r: ProtoReader, depth: i32): Value | null {
       else r.skip();
     }
     return r.failed ? Value.error("bad Timestamp") : Value.timestamp(seconds * 1000000000 + nanos);
+  }
+  if (name == "google.protobuf.Duration") {
+    let seconds: i64 = 0, nanos: i64 = 0;
+    while (!r.done) {
+      const n = r.tag();
+      if (r.failed) break;
+      if (n == 1 && r.wire == WIRE_VARINT) seconds = <i64>r.varint();
+      else if (n == 2 && r.wire == WIRE_VARINT) nanos = <i64><i32>r.varint();
+      else r.skip();
+    }
+    if (r.failed || seconds > 9223372035 || seconds < -9223372035) return Value.error("bad Duration");
+    return Value.duration(seconds * 1000000000 + nanos);
   }
   if (name.endsWith("Value") && name != "google.protobuf.Value") {
     let out: Value = wrapperDefault(name);

@@ -147,3 +147,47 @@ describe("replies → CEL", () => {
     expect(decodeMessage(output, junk)).toBeNull();
   });
 });
+
+/** One file of a FileDescriptorSet with one message (fields: name, number, type[, type_name]). */
+function writeFile(w: ProtoWriter, name: string, pkg: string, message: string, fields: Array<Array<string>>): void {
+  const f = w.begin(1); // FileDescriptorSet.file
+  w.stringField(1, name);
+  w.stringField(2, pkg);
+  const m = w.begin(4); // message_type
+  w.stringField(1, message);
+  for (let i = 0; i < fields.length; i++) {
+    const fd = w.begin(2); // field
+    w.stringField(1, fields[i][0]);
+    w.uint32Field(3, U32.parseInt(fields[i][1])); // number
+    w.uint32Field(4, 1); // LABEL_OPTIONAL
+    w.uint32Field(5, U32.parseInt(fields[i][2])); // type
+    if (fields[i].length > 3) w.stringField(6, fields[i][3]);
+    w.end(fd);
+  }
+  w.end(m);
+  w.end(f);
+}
+
+/** google.protobuf.Duration and t.M { google.protobuf.Duration d = 1; }. */
+function durationPool(): DescriptorPool {
+  const w = new ProtoWriter();
+  writeFile(w, "google/protobuf/duration.proto", "google.protobuf", "Duration", [["seconds", "1", "3"], ["nanos", "2", "5"]]);
+  writeFile(w, "t.proto", "t", "M", [["d", "1", "11", ".google.protobuf.Duration"]]);
+  const pool = new DescriptorPool();
+  expect(pool.addFileDescriptorSet(w.finish())).toBe("");
+  return pool;
+}
+
+describe("google.protobuf.Duration", () => {
+  it("a CEL duration is written as seconds and nanos of one sign, and read back as a duration", () => {
+    const pool = durationPool();
+    const m = pool.message("t.M")!;
+    const encoded = encodeMessage(m, evalCel("t.M{d: duration('-1.5s')}"));
+    expect(encoded.error).toBe("");
+    // d = {seconds: -1, nanos: -500000000}: both negative, as varints of their 64-bit two's complement
+    expect(hex(encoded.bytes!)).toBe("0a1608ffffffffffffffffff011080b6ca91feffffffff01");
+    const d = decodeMessage(m, encoded.bytes!)!.entries().getString("d")!;
+    expect(d.kind).toBe(Kind.Duration);
+    expect(d.i).toBe(-1500000000);
+  });
+});

@@ -447,3 +447,31 @@ test("hazard §6.3 #6 does not happen: extension header actions with an empty ta
   assert.deepEqual(stream.forwarded.headers.filter(([k]) => k.startsWith("x-checked") || k === "x-by"), [["x-checked", "true"], ["x-by", "extension"]]);
   host.close();
 });
+
+test("CEL timestamps and durations in actions: request.time against timestamp(), getters, duration arithmetic", async () => {
+  reset();
+  const config = {
+    services: {},
+    actionSets: [{ name: "s", routeRuleConditions: { hostnames: ["*"], predicates: ["request.time > timestamp('2020-01-01T00:00:00Z')"] }, actions: [
+      { type: "deny", predicate: "request.time.getHours() < 9 || request.time.getDayOfWeek() == 0", terminal: true, denyWith: "DenyResponse{status: 403u, body: 'closed\\n'}" },
+      { type: "headers", predicate: "true", terminal: false, target: "response",
+        headers: "[['x-opened', string(request.time - duration('4h45m30s'))], ['x-hour-plus-2', string(request.time.getHours('+02:00'))], ['x-window', string(duration('90m') + duration('30s'))]]" },
+    ] }],
+  };
+  const at = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
+  let now = at("2024-02-29T13:45:30Z"); // a Thursday
+  const host = await startFilter(config, { clusters: clusters(), clockNs: () => now });
+  assert.equal(host.configured, true, host.logText(3).join("\n"));
+  const get = () => host.request({ headers: [[":method", "GET"], [":path", "/"], [":authority", "h"]] }, { upstream: () => ({ status: 200, body: "ok" }) });
+  const open = await get();
+  assert.equal(open.response.status, 200, host.logText(3).join("\n"));
+  const h = (k: string) => open.response.headers.find(([n]) => n === k)?.[1];
+  assert.deepEqual([h("x-opened"), h("x-hour-plus-2"), h("x-window")], ["2024-02-29T09:00:00Z", "15", "5430s"]);
+  now = at("2024-03-03T13:45:30Z"); // a Sunday
+  assert.equal((await get()).response.status, 403);
+  now = at("2024-02-29T08:59:59Z");
+  assert.equal((await get()).response.status, 403);
+  now = at("2019-12-31T23:00:00Z"); // the route's predicate is false: no action set applies
+  assert.equal((await get()).response.status, 200);
+  host.close();
+});
