@@ -190,29 +190,8 @@ function readWellKnown(name: string, r: ProtoReader, depth: i32): Value | null {
   if (name == "google.protobuf.Struct") return orError(readStruct(r, depth));
   if (name == "google.protobuf.Value") return orError(readJsonValue(r, depth));
   if (name == "google.protobuf.ListValue") return orError(readList(r, depth));
-  if (name == "google.protobuf.Timestamp") {
-    let seconds: i64 = 0, nanos: i64 = 0;
-    while (!r.done) {
-      const n = r.tag();
-      if (r.failed) break;
-      if (n == 1 && r.wire == WIRE_VARINT) seconds = <i64>r.varint();
-      else if (n == 2 && r.wire == WIRE_VARINT) nanos = <i64><i32>r.varint();
-      else r.skip();
-    }
-    return r.failed ? Value.error("bad Timestamp") : Value.timestamp(seconds * 1000000000 + nanos);
-  }
-  if (name == "google.protobuf.Duration") {
-    let seconds: i64 = 0, nanos: i64 = 0;
-    while (!r.done) {
-      const n = r.tag();
-      if (r.failed) break;
-      if (n == 1 && r.wire == WIRE_VARINT) seconds = <i64>r.varint();
-      else if (n == 2 && r.wire == WIRE_VARINT) nanos = <i64><i32>r.varint();
-      else r.skip();
-    }
-    if (r.failed || seconds > 9223372035 || seconds < -9223372035) return Value.error("bad Duration");
-    return Value.duration(seconds * 1000000000 + nanos);
-  }
+  if (name == "google.protobuf.Timestamp") return readSecondsNanos(r, false);
+  if (name == "google.protobuf.Duration") return readSecondsNanos(r, true);
   if (name.endsWith("Value") && name != "google.protobuf.Value") {
     let out: Value = wrapperDefault(name);
     while (!r.done) {
@@ -232,6 +211,21 @@ function readWellKnown(name: string, r: ProtoReader, depth: i32): Value | null {
     return r.failed ? Value.error("bad wrapper") : out;
   }
   return null;
+}
+
+/** Timestamp or Duration ({seconds = 1, nanos = 2}) as nanoseconds; an error value when malformed or past 64 bits. */
+function readSecondsNanos(r: ProtoReader, duration: bool): Value {
+  let seconds: i64 = 0, nanos: i64 = 0;
+  while (!r.done) {
+    const n = r.tag();
+    if (r.failed) break;
+    if (n == 1 && r.wire == WIRE_VARINT) seconds = <i64>r.varint();
+    else if (n == 2 && r.wire == WIRE_VARINT) nanos = <i64><i32>r.varint();
+    else r.skip();
+  }
+  if (r.failed || seconds > 9223372035 || seconds < -9223372035) return Value.error(duration ? "bad Duration" : "bad Timestamp");
+  const ns = seconds * 1000000000 + nanos;
+  return duration ? Value.duration(ns) : Value.timestamp(ns);
 }
 
 function wrapperDefault(name: string): Value {
