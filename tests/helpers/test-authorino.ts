@@ -12,7 +12,8 @@ export type AuthAnswer =
   /** Never answers (until the server closes): a deadline test whose outcome is certain. */
   | { hang: true };
 
-function toStruct(v: unknown): any {
+/** A JSON object as protobufjs's google.protobuf.Struct object (camelCase fields). */
+export function toStruct(v: unknown): any {
   const value = (x: unknown): any => {
     // protobufjs's built-in google.protobuf types use camelCase field names.
     if (x === null) return { nullValue: "NULL_VALUE" };

@@ -8,6 +8,7 @@ import descriptor from "protobufjs/ext/descriptor/index.js";
 import { fileURLToPath } from "node:url";
 import { authorizationService, envoyRateLimitService, kuadrantRateLimitService } from "../../../proto/index.js";
 import { startRawGrpcServer } from "../../helpers/raw-grpc-server.js";
+import { toStruct } from "../../helpers/test-authorino.js";
 import type { DispatchedGrpcCall } from "../../../host/index.js";
 import type { Reply } from "./case-schema.js";
 
@@ -88,18 +89,6 @@ export function valueToJson(v: any): unknown {
 export const decodeStructBytes = (b: Uint8Array) => structToJson(StructType.toObject(StructType.decode(b), { oneofs: true }));
 export const decodeValueBytes = (b: Uint8Array) => valueToJson(ValueType.toObject(ValueType.decode(b), { oneofs: true }));
 
-function jsonToStruct(json: Record<string, unknown>): any {
-  const value = (x: unknown): any => {
-    if (x === null) return { nullValue: "NULL_VALUE" };
-    if (typeof x === "string") return { stringValue: x };
-    if (typeof x === "number") return { numberValue: x };
-    if (typeof x === "boolean") return { boolValue: x };
-    if (Array.isArray(x)) return { listValue: { values: x.map(value) } };
-    return { structValue: jsonToStruct(x as Record<string, unknown>) };
-  };
-  return { fields: Object.fromEntries(Object.entries(json).map(([k, x]) => [k, value(x)])) };
-}
-
 // ---- what the filter sent ----------------------------------------------------------------------
 
 export interface ObservedCall {
@@ -175,7 +164,7 @@ function replyMessage(reply: Reply): unknown {
     return {
       status: { code: 0 },
       ok_response: { headers: headerValueOptions(ok.headers), response_headers_to_add: headerValueOptions(ok.responseHeadersToAdd) },
-      dynamic_metadata: ok.metadata ? jsonToStruct(ok.metadata) : undefined,
+      dynamic_metadata: ok.metadata ? toStruct(ok.metadata) : undefined,
     };
   }
   if ("authDenied" in reply) {
