@@ -44,13 +44,21 @@ export function instrumentAllocations(wasm: Uint8Array): { wasm: Uint8Array; cou
 export async function allocationsPerRequest(scenario: Scenario, namesWasm: Uint8Array, pluginConfig: string, n: number): Promise<AllocationCounts> {
   const { wasm, counted } = instrumentAllocations(namesWasm);
   const host = await EnvoyHost.start(wasm, { pluginConfig, clusters: inProcessClusters(), logLevel: 3 });
-  const read = () => Object.fromEntries(counted.map((k) => [k, host.vm.exportedGlobal(`bench_count_${k}`) ?? 0]));
+  const perRequest = await countersPerRequest(host, scenario, n, () => counted.map((k) => host.vm.exportedGlobal(`bench_count_${k}`) ?? 0));
+  host.close();
+  return Object.fromEntries(counted.map((k, i) => [k, perRequest[i]]));
+}
+
+/**
+ * How much each of `read()`'s counters grows per request of `scenario`, after 200 warm-up
+ * requests (metric definitions and other one-off work), Reports' replies included.
+ */
+export async function countersPerRequest(host: EnvoyHost, scenario: Scenario, n: number, read: () => number[]): Promise<number[]> {
   for (let i = 0; i < 200; i++) await host.request(scenario.request, { upstream: upstreamChat });
   await new Promise((resolve) => setImmediate(resolve));
   const before = read();
   for (let i = 0; i < n; i++) await host.request(scenario.request, { upstream: upstreamChat });
   await new Promise((resolve) => setImmediate(resolve));
   const after = read();
-  host.close();
-  return Object.fromEntries(counted.map((k) => [k, (after[k] - before[k]) / n]));
+  return after.map((a, i) => (a - before[i]) / n);
 }

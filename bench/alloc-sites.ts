@@ -9,8 +9,9 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { EnvoyHost } from "../host/index.js";
-import { SCENARIOS, inProcessClusters, upstreamChat } from "./scenarios.js";
+import { SCENARIOS, inProcessClusters } from "./scenarios.js";
 import { markdownTable } from "./report.js";
+import { countersPerRequest } from "./alloc-count.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const NEW = ["~lib/rt/tcms/__new", "~lib/rt/itcms/__new", "~lib/rt/stub/__new"];
@@ -73,15 +74,9 @@ async function main() {
   const n = Number(o.requests ?? 2000);
   const { wasm, names } = instrumentSites(readFileSync(resolve(o.filter ?? `${ROOT}build/filter.names.wasm`)));
   const host = await EnvoyHost.start(wasm, { pluginConfig: scenario.config()!, clusters: inProcessClusters(), logLevel: 3 });
-  const read = () => names.map((_, i) => host.vm.exportedGlobal(`site_${i}`) ?? 0);
-  for (let i = 0; i < 200; i++) await host.request(scenario.request, { upstream: upstreamChat });
-  await new Promise((r) => setImmediate(r));
-  const before = read();
-  for (let i = 0; i < n; i++) await host.request(scenario.request, { upstream: upstreamChat });
-  await new Promise((r) => setImmediate(r));
-  const after = read();
+  const perRequest = await countersPerRequest(host, scenario, n, () => names.map((_, i) => host.vm.exportedGlobal(`site_${i}`) ?? 0));
   host.close();
-  const rows = names.map((name, i) => [name, (after[i] - before[i]) / n] as const).filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]);
+  const rows = names.map((name, i) => [name, perRequest[i]] as const).filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((s, [, c]) => s + c, 0);
   console.log(`\n${scenario.title}: ${total.toFixed(1)} managed objects per request, by the innermost function of ours that made them\n`);
   console.log(markdownTable([["function", "objects/request"], ...rows.slice(0, Number(o.top ?? 40)).map(([name, c]) => [name, c.toFixed(2)])]));
