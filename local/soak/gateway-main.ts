@@ -11,4 +11,5 @@ const gw = await startGateway({
   clusters: { "limitador": o.limitador, "kuadrant-ratelimit-service": o.limitador, "authorino": o.authorino, "kuadrant-auth-service": o.authorino },
   failurePolicy: "FAIL_CLOSED", logLevel: 4,
 }).catch((err) => { console.error(err.message); process.exit(1); });
+console.log(`gateway listening on ${gw.port}, admin ${gw.adminPort}`); // the soak's readiness line (processes.ts)
 process.on("SIGTERM", () => { gw.close().then(() => process.exit(0)); });

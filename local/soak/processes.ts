@@ -33,13 +33,18 @@ const tcpOpen = (port: number) => () => new Promise<boolean>((resolve) => {
   s.on("error", () => resolve(false));
 });
 
-/** A child process that can be killed, paused and started again with the same arguments. */
+/**
+ * A child process that can be killed, paused and started again with the same arguments. It is
+ * ready when it has said it listens (`listening`, in its own output since this start) and the
+ * probe answers: a probe alone can be answered by another process that took the port between
+ * freePort() and the child's bind (suites run side by side).
+ */
 export class Component {
   private child: ChildProcess | null = null;
   output = "";
 
   constructor(readonly name: string, private readonly command: string, private readonly args: string[],
-              private readonly ready: () => Promise<boolean>, private readonly env: NodeJS.ProcessEnv = {}) {}
+              private readonly listening: RegExp, private readonly ready: () => Promise<boolean>, private readonly env: NodeJS.ProcessEnv = {}) {}
 
   get pid(): number | undefined { return this.child?.pid; }
   get running(): boolean { return this.child !== null && this.child.exitCode === null && this.child.signalCode === null; }
@@ -47,12 +52,13 @@ export class Component {
   async start(): Promise<void> {
     const child = spawn(this.command, this.args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...this.env } });
     this.child = child;
+    this.output = "";
     const keep = (d: Buffer) => { this.output = (this.output + d.toString()).slice(-20000); };
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
     await waitUntil(async () => {
       if (child.exitCode !== null) throw new Error(`${this.name} exited (${child.exitCode}):\n${this.output}`);
-      return this.ready();
+      return this.listening.test(this.output) && this.ready();
     }, this.name).catch((err) => {
       child.kill("SIGKILL");
       throw new Error(`${(err as Error).message}\n--- ${this.name} output ---\n${this.output.slice(-3000)}`);
@@ -86,11 +92,13 @@ export function limitadorMock(ports: Ports, limitsFile: string, storage: "memory
   const args = [`${ROOT}limitador-mock/bin.mjs`, "-b", "127.0.0.1", "-p", String(ports.limitadorGrpc), "-B", "127.0.0.1", "-P", String(ports.limitadorHttp),
     "--metric-labels-default", "descriptors[1]", "-l", "-H", "DRAFT_VERSION_03", limitsFile,
     ...(storage === "redis" ? ["redis", `redis://127.0.0.1:${ports.redis}`] : ["memory"])];
-  return new Component("limitador-mock", process.execPath, args, httpOk(`http://127.0.0.1:${ports.limitadorHttp}/status`));
+  return new Component("limitador-mock", process.execPath, args, new RegExp(`gRPC on :${ports.limitadorGrpc}, HTTP on :${ports.limitadorHttp}\\b`),
+    httpOk(`http://127.0.0.1:${ports.limitadorHttp}/status`));
 }
 
 export function authorino(ports: Ports, apiKeysFile: string): Component {
-  return new Component("authorino", process.execPath, [...TSX, `${ROOT}local/soak/authorino-main.ts`, String(ports.authorino), apiKeysFile], tcpOpen(ports.authorino));
+  return new Component("authorino", process.execPath, [...TSX, `${ROOT}local/soak/authorino-main.ts`, String(ports.authorino), apiKeysFile],
+    new RegExp(`authorino listening on 127\\.0\\.0\\.1:${ports.authorino}\\b`), tcpOpen(ports.authorino));
 }
 
 export function gateway(ports: Ports, pluginConfigFile: string): Component {
@@ -98,11 +106,12 @@ export function gateway(ports: Ports, pluginConfigFile: string): Component {
     port: ports.gateway, adminPort: ports.admin, pluginConfigFile, upstreamUrl: `http://127.0.0.1:${ports.model}`,
     limitador: `127.0.0.1:${ports.limitadorGrpc}`, authorino: `127.0.0.1:${ports.authorino}`,
   })];
-  return new Component("gateway", process.execPath, args, httpOk(`http://127.0.0.1:${ports.admin}/ready`));
+  return new Component("gateway", process.execPath, args, new RegExp(`gateway listening on ${ports.gateway}, admin ${ports.admin}\\b`),
+    httpOk(`http://127.0.0.1:${ports.admin}/ready`));
 }
 
 /** Redis with an append-only file synced on every write, so a stop and start keeps the counters. */
 export function redis(ports: Ports, dir: string): Component {
   return new Component("redis-server", "redis-server", ["--port", String(ports.redis), "--bind", "127.0.0.1", "--dir", dir,
-    "--save", "", "--appendonly", "yes", "--appendfsync", "always"], tcpOpen(ports.redis));
+    "--save", "", "--appendonly", "yes", "--appendfsync", "always"], /Ready to accept connections/, tcpOpen(ports.redis));
 }
