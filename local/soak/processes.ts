@@ -4,19 +4,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { portForChild } from "../ports.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TSX = ["--import", "tsx"];
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 export async function waitUntil(check: () => Promise<boolean>, what: string, ms = 30000): Promise<void> {
   const end = Date.now() + ms;
@@ -37,7 +28,7 @@ const tcpOpen = (port: number) => () => new Promise<boolean>((resolve) => {
  * A child process that can be killed, paused and started again with the same arguments. It is
  * ready when it has said it listens (`listening`, in its own output since this start) and the
  * probe answers: a probe alone can be answered by another process that took the port between
- * freePort() and the child's bind (suites run side by side).
+ * choosing the port and the child's bind (suites run side by side; ../ports.ts narrows that window).
  */
 export class Component {
   private child: ChildProcess | null = null;
@@ -85,7 +76,7 @@ export class Component {
 export interface Ports { gateway: number; admin: number; limitadorGrpc: number; limitadorHttp: number; authorino: number; model: number; redis: number }
 
 export async function allocatePorts(): Promise<Ports> {
-  return { gateway: await freePort(), admin: await freePort(), limitadorGrpc: await freePort(), limitadorHttp: await freePort(), authorino: await freePort(), model: 0, redis: await freePort() };
+  return { gateway: await portForChild(), admin: await portForChild(), limitadorGrpc: await portForChild(), limitadorHttp: await portForChild(), authorino: await portForChild(), model: 0, redis: await portForChild() };
 }
 
 export function limitadorMock(ports: Ports, limitsFile: string, storage: "memory" | "redis"): Component {

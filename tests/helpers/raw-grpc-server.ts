@@ -1,4 +1,5 @@
 // A real grpc-js server whose methods take and return raw bytes, recording every call.
+import { portForChild } from "../../local/ports.js";
 import * as grpc from "@grpc/grpc-js";
 
 export interface RecordedCall { path: string; message: Buffer; metadata: Record<string, string>; deadline: number | null }
@@ -36,13 +37,7 @@ export async function startRawGrpcServer(methods: Record<string, RawHandler>): P
   };
 }
 
-/** A port on which nothing listens (for "service down" cases). */
+/** A port on which nothing listens (for "service down" cases, or for a child to bind: local/ports.ts). */
 export async function unusedAddress(): Promise<string> {
-  const net = await import("node:net");
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as import("node:net").AddressInfo).port;
-      srv.close(() => resolve(`127.0.0.1:${port}`));
-    });
-  });
+  return `127.0.0.1:${await portForChild()}`;
 }
